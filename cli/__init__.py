@@ -1,0 +1,1 @@
+"""The ``galtk`` command line (Typer)."""

@@ -1,0 +1,49 @@
+"""Pieces shared by every command: the console, the --workspace option and error reporting."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from galtk.errors import GaltkError
+
+console = Console()
+error_console = Console(stderr=True)
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace directory holding galtk.toml (default: the current directory).",
+        show_default=False,
+    ),
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def exit_with_error(message: str, code: int = 1) -> None:
+    """Print one error line on standard error and stop with ``code``."""
+    error_console.print(f"[bold red]Error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def reports_errors(command: F) -> F:
+    """Turn :class:`~galtk.errors.GaltkError` (and invalid values) raised by a command into one error line."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except GaltkError as error:
+            exit_with_error(str(error))
+        except KeyboardInterrupt:
+            exit_with_error("interrupted; rerun with --resume to continue", code=130)
+
+    return wrapper  # type: ignore[return-value]

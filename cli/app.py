@@ -1,0 +1,42 @@
+"""The ``galtk`` Typer application."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from galtk import __version__
+from galtk.cli.fetch import fetch_command
+from galtk.cli.init import init_command
+
+app = typer.Typer(
+    name="galtk",
+    help="Build SDSS/CFHTLS galaxy cutout data sets and translate galaxy images between the surveys.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.command("init")(init_command)
+app.command("fetch")(fetch_command)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"galtk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Build SDSS/CFHTLS galaxy cutout data sets and translate galaxy images between the surveys."""
+
+
+def main() -> None:
+    """Entry point of the ``galtk`` console script."""
+    app()

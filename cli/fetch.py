@@ -1,0 +1,102 @@
+"""``galtk fetch``: fill the raw cutout stores of the workspace's surveys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from galtk.cli._common import WorkspaceOption, console, reports_errors
+from galtk.errors import ConfigError
+from galtk.pipeline.fetch import FetchReport, fetch_survey
+from galtk.pipeline.sources import build_source
+from galtk.pipeline.workspace import load_workspace
+
+
+@reports_errors
+def fetch_command(
+    survey: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--survey", "-s", help="Survey to fetch (repeatable; default: every survey in galtk.toml)."
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Data source for all selected surveys, overriding galtk.toml (e.g. sim)."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Complete existing stores left by an interrupted fetch.")
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace existing stores (swapped in only once complete).")
+    ] = False,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Cutouts per write batch.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Parallel workers.")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Fetch 5-band cutouts of every object of each survey into its raw zarr store."""
+    if resume and overwrite:
+        raise ConfigError("--resume and --overwrite exclude each other")
+    ws = load_workspace(workspace)
+    names = survey or list(ws.config.surveys)
+    for name in names:
+        ws.survey_section(name)  # unknown survey names fail before any work starts
+    fetch_settings = ws.config.fetch
+    reports: list[FetchReport] = []
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("cutouts"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        for name in names:
+            spec = ws.survey(name)
+            cutout_source = build_source(source or ws.survey_section(name).source, ws)
+            task = progress.add_task(f"{name} ({cutout_source.name})", total=None)
+
+            def on_start(total: int, todo: int, task: int = task) -> None:
+                progress.update(task, total=total, completed=total - todo)
+
+            reports.append(
+                fetch_survey(
+                    cutout_source,
+                    spec,
+                    ws.store_path(name),
+                    resume=resume,
+                    overwrite=overwrite,
+                    batch_size=batch_size or fetch_settings.batch_size,
+                    workers=workers or fetch_settings.workers,
+                    chunk_objects=fetch_settings.chunk_objects,
+                    on_start=on_start,
+                    on_progress=lambda n, task=task: progress.advance(task, n),
+                )
+            )
+    console.print(_summary(reports, ws.root))
+
+
+def _summary(reports: list[FetchReport], root) -> Table:
+    table = Table(title="galtk fetch")
+    for column in ("survey", "store", "objects", "done", "failed", "pending", "written", "per min"):
+        table.add_column(column, justify="left" if column in ("survey", "store") else "right")
+    for report in reports:
+        try:
+            where = str(report.path.relative_to(root))
+        except ValueError:
+            where = str(report.path)
+        rate = report.written / report.seconds * 60 if report.seconds > 0 else 0.0
+        table.add_row(
+            report.survey,
+            where,
+            str(report.objects),
+            str(report.done),
+            str(report.failed),
+            str(report.pending),
+            str(report.written),
+            f"{rate:,.0f}",
+        )
+    return table

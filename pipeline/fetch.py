@@ -1,0 +1,242 @@
+"""The fetch engine: fill a survey's cutout store from a cutout source, resumably and in parallel.
+
+The store is pre-allocated for every object the source lists, then pending rows are produced in batches
+aligned to the store's chunks (so no two batches share a chunk file), by a pool of worker threads, and
+written by the calling thread: pixels first, row states last. Re-running with ``resume=True`` completes a
+store that a killed run left behind; ``overwrite=True`` builds the new store beside the old one and swaps
+them only once it is complete, so a failure never destroys the previous store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from galtk.errors import StoreError
+from galtk.pipeline.sources.base import CutoutSource, ObjectList
+from galtk.pipeline.store import CutoutStore, StoreSchema, is_ready, is_store, remove_store
+from galtk.pipeline.surveys import SurveySpec
+
+log = logging.getLogger(__name__)
+
+_NEW_SUFFIX = ".galtk-new"
+_OLD_SUFFIX = ".galtk-old"
+
+
+@dataclass(frozen=True)
+class FetchReport:
+    """What one fetch did.
+
+    Attributes
+    ----------
+    survey : str
+    path : Path
+        The store.
+    objects, done, failed, pending : int
+        Row counts in the store after the run.
+    written : int
+        Rows written by this run.
+    seconds : float
+        Wall-clock duration.
+    """
+
+    survey: str
+    path: Path
+    objects: int
+    done: int
+    failed: int
+    pending: int
+    written: int
+    seconds: float
+
+
+def fetch_survey(
+    source: CutoutSource,
+    survey: SurveySpec,
+    path: str | Path,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    batch_size: int = 256,
+    workers: int = 2,
+    chunk_objects: int = 32,
+    on_start: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> FetchReport:
+    """Fill the cutout store at ``path`` with ``source``'s cutouts of ``survey``.
+
+    Parameters
+    ----------
+    source : CutoutSource
+        Where objects and pixels come from.
+    survey : SurveySpec
+        Survey (bands, cutout grid, unit).
+    path : str or Path
+        Store directory.
+    resume : bool
+        Complete an existing store made by the same source with the same settings.
+    overwrite : bool
+        Replace an existing store (the old one stays until the new one is complete).
+    batch_size : int
+        Rows per batch; rounded up to a multiple of ``chunk_objects``.
+    workers : int
+        Threads producing batches in parallel.
+    chunk_objects : int
+        Objects per images chunk of a new store.
+    on_start : callable, optional
+        Called once with (rows in the store, rows still to write).
+    on_progress : callable, optional
+        Called with the number of rows after each written batch.
+
+    Returns
+    -------
+    FetchReport
+
+    Raises
+    ------
+    StoreError
+        If ``path`` exists and neither ``resume`` nor ``overwrite`` is set, if it is not a galtk store, or if
+        it was made by a different source or settings.
+    """
+    if batch_size < 1 or workers < 1 or chunk_objects < 1:
+        raise ValueError("batch_size, workers and chunk_objects must be positive")
+    started = time.perf_counter()
+    path = Path(path)
+    _recover_interrupted_swap(path)
+    objects = source.objects(survey)
+    if len(objects) == 0:
+        raise StoreError(f"the {source.name} source has no {survey.name} objects to fetch")
+    description = _normalise(source.describe())
+
+    target = path
+    if path.exists():
+        if not is_store(path):
+            raise StoreError(f"{path} exists and is not a galtk cutout store; choose another path")
+        if overwrite:
+            target = path.with_name(path.name + _NEW_SUFFIX)
+            _remove_leftover(target)
+        elif not resume:
+            raise StoreError(
+                f"{path} already exists; use --resume to complete it or --overwrite to replace it"
+            )
+        elif not is_ready(path):
+            log.info("%s was interrupted while being created; starting it again", path)
+            remove_store(path)
+
+    if target.exists():
+        store = CutoutStore.open(target, mode="r+")
+        _check_same_origin(store, survey, objects, description)
+    else:
+        schema = StoreSchema.for_survey(survey, chunk_objects=chunk_objects, extras=source.extras(survey))
+        store = CutoutStore.create(
+            target, schema, ra=objects.ra, dec=objects.dec, ids=objects.ids, source=description
+        )
+
+    todo = store.pending()
+    if on_start:
+        on_start(store.n_objects, len(todo))
+    written = 0
+    step = -(-batch_size // store.schema.chunk_objects) * store.schema.chunk_objects
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="galtk-fetch") as pool:
+        in_flight: deque[tuple[int, Future]] = deque()
+        for start, stop in _aligned_runs(todo, step):
+            rows = np.arange(start, stop)
+            in_flight.append((start, pool.submit(source.cutouts, survey, objects, rows)))
+            if len(in_flight) >= 2 * workers:
+                written += _write_next(store, in_flight, on_progress)
+        while in_flight:
+            written += _write_next(store, in_flight, on_progress)
+
+    if target != path:
+        _swap(target, path)
+        store = CutoutStore.open(path)
+    counts = store.counts()
+    return FetchReport(
+        survey=survey.name,
+        path=path,
+        objects=counts["objects"],
+        done=counts["done"],
+        failed=counts["failed"],
+        pending=counts["pending"],
+        written=written,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _write_next(
+    store: CutoutStore, in_flight: deque[tuple[int, Future]], on_progress: Callable[[int], None] | None
+) -> int:
+    start, future = in_flight.popleft()
+    batch = future.result()
+    store.write_rows(start, batch)
+    if on_progress:
+        on_progress(len(batch))
+    return len(batch)
+
+
+def _aligned_runs(indices: np.ndarray, step: int) -> Iterator[tuple[int, int]]:
+    """Split sorted row indices into contiguous runs that never cross a multiple of ``step``."""
+    if len(indices) == 0:
+        return
+    breaks = np.flatnonzero((np.diff(indices) != 1) | (indices[1:] // step != indices[:-1] // step)) + 1
+    for run in np.split(indices, breaks):
+        yield int(run[0]), int(run[-1]) + 1
+
+
+def _normalise(description: object) -> dict:
+    """Round-trip through JSON so descriptions compare equal to what a store's attributes return."""
+    return json.loads(json.dumps(description))
+
+
+def _check_same_origin(
+    store: CutoutStore, survey: SurveySpec, objects: ObjectList, description: dict
+) -> None:
+    stored = store.attrs.get("provenance", {}).get("source")
+    schema = store.schema
+    if (
+        stored != description
+        or schema.survey != survey.name
+        or schema.bands != tuple(survey.bands)
+        or schema.cutout_size != survey.cutout_size
+        or schema.pixel_scale != survey.pixel_scale
+    ):
+        raise StoreError(
+            f"{store.path} was made by a different source or settings; use --overwrite to replace it"
+        )
+    if store.n_objects != len(objects) or not np.array_equal(
+        store.ids, np.asarray(objects.ids, dtype=object)
+    ):
+        raise StoreError(f"{store.path} holds a different object list; use --overwrite to replace it")
+
+
+def _swap(new: Path, path: Path) -> None:
+    """Replace the store at ``path`` by the complete store at ``new``."""
+    old = path.with_name(path.name + _OLD_SUFFIX)
+    _remove_leftover(old)
+    os.replace(path, old)
+    os.replace(new, path)
+    _remove_leftover(old)
+
+
+def _remove_leftover(path: Path) -> None:
+    """Delete a ``.galtk-new`` / ``.galtk-old`` directory of ours, even if half deleted already."""
+    if path.exists():
+        shutil.rmtree(path)
+
+
+def _recover_interrupted_swap(path: Path) -> None:
+    """Put back the previous store if a run died between the two renames of :func:`_swap`."""
+    old = path.with_name(path.name + _OLD_SUFFIX)
+    if not path.exists() and old.exists() and is_store(old):
+        log.warning("restoring %s from %s left by an interrupted --overwrite", path, old)
+        os.replace(old, path)

@@ -1,0 +1,396 @@
+"""The galtk workspace: a directory with a ``galtk.toml`` that every command reads.
+
+``galtk.toml`` holds the surveys (bands, cutout sizes, pixel scales, source of their objects and pixels, store
+paths), the synthetic-sky settings and the defaults of every command. Command-line flags override it. Unknown
+sections or keys, and values of the wrong type, are errors: a typo must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from galtk.catalogs.synthetic import SimSkyParams
+from galtk.errors import ConfigError
+from galtk.pipeline.sources.sim import SimImagingParams
+from galtk.pipeline.surveys import BANDS, SURVEYS, SurveySpec, get_survey
+
+CONFIG_NAME = "galtk.toml"
+
+
+@dataclass
+class SurveySection:
+    """``[surveys.NAME]``: one survey's cutouts and where they come from."""
+
+    source: str = "sim"
+    catalog: str = ""
+    release: str = ""
+    bands: list[str] = field(default_factory=lambda: list(BANDS))
+    cutout_size: int = 0
+    pixel_scale: float = 0.0
+    store: str = ""
+
+
+@dataclass
+class FetchSection:
+    """``[fetch]``: defaults of ``galtk fetch``."""
+
+    batch_size: int = 256
+    workers: int = 2
+    chunk_objects: int = 32
+
+
+@dataclass
+class CrossmatchSection:
+    """``[crossmatch]``: defaults of ``galtk crossmatch`` (paper values)."""
+
+    radius_arcsec: float = 1.0
+    peak_tolerance_px: float = 1.0
+    n_test: int = 2500
+    seed: int = 0
+
+
+@dataclass
+class PreprocessSection:
+    """``[preprocess]``: defaults of ``galtk preprocess``."""
+
+    scheduler: str = "threads"
+
+
+@dataclass
+class TrainSection:
+    """``[train]``: defaults of ``galtk train`` (paper values, SPEC section 6)."""
+
+    method: str = "ours"
+    iterations: int = 60000
+    batch_size: int = 24
+    learning_rate: float = 1e-4
+    lr_decay_every: int = 20000
+    lr_decay_factor: float = 5.0
+    grad_clip_norm: float = 5.0
+    device: str = "auto"
+
+
+@dataclass
+class Config:
+    """The whole of ``galtk.toml``."""
+
+    surveys: dict[str, SurveySection] = field(default_factory=dict)
+    sim_sky: SimSkyParams = field(default_factory=SimSkyParams)
+    sim_imaging: SimImagingParams = field(default_factory=SimImagingParams)
+    fetch: FetchSection = field(default_factory=FetchSection)
+    crossmatch: CrossmatchSection = field(default_factory=CrossmatchSection)
+    preprocess: PreprocessSection = field(default_factory=PreprocessSection)
+    train: TrainSection = field(default_factory=TrainSection)
+
+
+_SIMPLE_SECTIONS = {
+    "fetch": FetchSection,
+    "crossmatch": CrossmatchSection,
+    "preprocess": PreprocessSection,
+    "train": TrainSection,
+}
+_SECTION_COMMENTS = {
+    "sim": "The built-in synthetic sky (galtk fetch --source sim): region, galaxies, observing conditions.",
+    "surveys": (
+        "One table per survey: source of objects and pixels (sim, or an archive source), cutout grid, and the"
+        " raw store (paths are relative to this file's directory)."
+    ),
+    "fetch": "galtk fetch: rows per write batch, parallel workers, objects per zarr chunk.",
+    "crossmatch": "galtk crossmatch: match radius, aligned-peak tolerance (SDSS px), test pairs, split seed.",
+    "preprocess": "galtk preprocess: dask scheduler (threads, processes, or a dask.distributed address).",
+    "train": "galtk train: method and the paper's optimisation settings.",
+}
+
+
+def default_config(*, sim: bool) -> Config:
+    """Configuration written by ``galtk init``.
+
+    Parameters
+    ----------
+    sim : bool
+        Use the built-in synthetic sky for both surveys; otherwise the archive sources (``sdss`` for SDSS
+        DR12 and ``cfhtls`` for CFHTLS Wide), which need a catalog of objects.
+
+    Returns
+    -------
+    Config
+    """
+    surveys = {}
+    for name, spec in SURVEYS.items():
+        surveys[name] = SurveySection(
+            source="sim" if sim else {"sdss": "sdss", "cfht": "cfhtls"}[name],
+            catalog="" if sim else f"catalogs/{name}_objects.csv",
+            release=spec.release,
+            bands=list(spec.bands),
+            cutout_size=spec.cutout_size,
+            pixel_scale=spec.pixel_scale,
+            store=f"data/raw/{name}.zarr",
+        )
+    return Config(surveys=surveys)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A loaded workspace: its directory and configuration.
+
+    Attributes
+    ----------
+    root : Path
+        Directory holding ``galtk.toml``.
+    config : Config
+    """
+
+    root: Path
+    config: Config
+
+    def resolve(self, relative: str | Path) -> Path:
+        """Absolute path of ``relative`` (taken relative to the workspace directory)."""
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.root / path
+
+    def survey(self, name: str) -> SurveySpec:
+        """The survey ``name`` with this workspace's bands, cutout size and pixel scale."""
+        section = self.survey_section(name)
+        return dataclasses.replace(
+            get_survey(name),
+            release=section.release,
+            bands=tuple(section.bands),
+            cutout_size=section.cutout_size,
+            pixel_scale=section.pixel_scale,
+        )
+
+    def survey_section(self, name: str) -> SurveySection:
+        """The ``[surveys.NAME]`` table."""
+        try:
+            return self.config.surveys[name]
+        except KeyError:
+            known = ", ".join(self.config.surveys) or "none"
+            raise ConfigError(f"galtk.toml has no [surveys.{name}] table (surveys: {known})") from None
+
+    def store_path(self, name: str) -> Path:
+        """Raw cutout store of survey ``name``."""
+        return self.resolve(self.survey_section(name).store)
+
+
+def find_workspace(directory: str | Path | None = None) -> Path:
+    """Directory of the workspace: ``directory`` if given, else the current directory.
+
+    Raises
+    ------
+    ConfigError
+        If that directory has no ``galtk.toml``.
+    """
+    root = Path(directory) if directory is not None else Path.cwd()
+    if not (root / CONFIG_NAME).is_file():
+        where = "the current directory" if directory is None else str(root)
+        raise ConfigError(
+            f"no {CONFIG_NAME} in {where}; create one with `galtk init` or point to it with --workspace DIR"
+        )
+    return root.resolve()
+
+
+def load_workspace(directory: str | Path | None = None) -> Workspace:
+    """Find and read ``galtk.toml``.
+
+    Parameters
+    ----------
+    directory : str or Path, optional
+        Workspace directory (default: the current directory).
+
+    Returns
+    -------
+    Workspace
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or unreadable, or holds unknown keys or values of the wrong type.
+    """
+    root = find_workspace(directory)
+    path = root / CONFIG_NAME
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read {path}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    return Workspace(root=root, config=parse_config(raw, source=str(path)))
+
+
+def parse_config(raw: dict[str, Any], *, source: str = CONFIG_NAME) -> Config:
+    """Validate a parsed TOML document and build a :class:`Config` (missing keys take their defaults)."""
+    known = {*_SIMPLE_SECTIONS, "sim", "surveys"}
+    _reject_unknown(raw, known, source, "")
+    values: dict[str, Any] = {}
+    for name, section_type in _SIMPLE_SECTIONS.items():
+        values[name] = _build_section(section_type, raw.get(name, {}), source, name)
+    sim_raw = _table(raw.get("sim", {}), source, "sim")
+    sky_keys = {item.name for item in fields(SimSkyParams)}
+    imaging_keys = {item.name for item in fields(SimImagingParams)}
+    _reject_unknown(sim_raw, sky_keys | imaging_keys, source, "sim")
+    values["sim_sky"] = _build_section(
+        SimSkyParams, {k: v for k, v in sim_raw.items() if k in sky_keys}, source, "sim"
+    )
+    values["sim_imaging"] = _build_section(
+        SimImagingParams, {k: v for k, v in sim_raw.items() if k in imaging_keys}, source, "sim"
+    )
+    surveys_raw = _table(raw.get("surveys", {}), source, "surveys")
+    _reject_unknown(surveys_raw, set(SURVEYS), source, "surveys")
+    values["surveys"] = {
+        name: _build_survey(name, _table(table, source, f"surveys.{name}"), source)
+        for name, table in surveys_raw.items()
+    }
+    return Config(**values)
+
+
+def _build_survey(name: str, table: dict[str, Any], source: str) -> SurveySection:
+    spec = get_survey(name)
+    defaults = {
+        "release": spec.release,
+        "bands": list(spec.bands),
+        "cutout_size": spec.cutout_size,
+        "pixel_scale": spec.pixel_scale,
+        "store": f"data/raw/{name}.zarr",
+    }
+    section = _build_section(SurveySection, {**defaults, **table}, source, f"surveys.{name}")
+    unknown_bands = [band for band in section.bands if band not in spec.bands]
+    if unknown_bands or not section.bands or len(set(section.bands)) != len(section.bands):
+        raise ConfigError(
+            f"{source}: [surveys.{name}] bands must be distinct names among {', '.join(spec.bands)}, "
+            f"got {section.bands}"
+        )
+    if section.cutout_size < 8 or section.pixel_scale <= 0:
+        raise ConfigError(f"{source}: [surveys.{name}] needs cutout_size >= 8 and pixel_scale > 0")
+    return section
+
+
+def _table(value: Any, source: str, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: [{where}] must be a table")
+    return value
+
+
+def _reject_unknown(table: dict[str, Any], known: set[str], source: str, where: str) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        place = f"[{where}]" if where else "the top level"
+        raise ConfigError(
+            f"{source}: unknown key {unknown[0]!r} in {place}; known keys: {', '.join(sorted(known))}"
+        )
+
+
+def _build_section(section_type: type, table: Any, source: str, where: str) -> Any:
+    table = _table(table, source, where)
+    names = {item.name for item in fields(section_type)}
+    _reject_unknown(table, names, source, where)
+    hints = get_type_hints(section_type)
+    values = {key: _coerce(value, hints[key], source, f"{where}.{key}") for key, value in table.items()}
+    try:
+        return section_type(**values)
+    except ValueError as error:
+        raise ConfigError(f"{source}: [{where}] {error}") from None
+
+
+def _coerce(value: Any, expected: Any, source: str, key: str) -> Any:
+    """Check a TOML value against a field's type (ints are accepted for floats)."""
+    ok = False
+    if expected is bool:
+        ok = isinstance(value, bool)
+    elif expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif expected is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif expected is str:
+        ok = isinstance(value, str)
+    elif expected == list[str]:
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if not ok:
+        name = getattr(expected, "__name__", str(expected))
+        raise ConfigError(f"{source}: {key} must be of type {name}, got {value!r}")
+    return value
+
+
+def render_config(config: Config) -> str:
+    """Render a :class:`Config` as commented TOML (parsed back by :func:`parse_config` unchanged)."""
+    lines = ["# galtk workspace. Every galtk command run in this directory reads this file;", ""]
+    lines[0] += " command-line flags override it."
+
+    def emit(title: str, comment_key: str | None, values: dict[str, Any]) -> None:
+        if comment_key and comment_key in _SECTION_COMMENTS:
+            lines.append(f"# {_SECTION_COMMENTS[comment_key]}")
+        lines.append(f"[{title}]")
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in values.items())
+        lines.append("")
+
+    emit("sim", "sim", {**dataclasses.asdict(config.sim_sky), **dataclasses.asdict(config.sim_imaging)})
+    for index, (name, section) in enumerate(config.surveys.items()):
+        emit(f"surveys.{name}", "surveys" if index == 0 else None, dataclasses.asdict(section))
+    for name in ("fetch", "crossmatch", "preprocess", "train"):
+        emit(name, name, dataclasses.asdict(getattr(config, name)))
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    raise TypeError(f"cannot write {value!r} to TOML")
+
+
+def init_workspace(directory: str | Path, *, sim: bool, force: bool = False) -> Path:
+    """Create a workspace: the directory (if needed) and its ``galtk.toml``.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Workspace directory.
+    sim : bool
+        Configure the built-in synthetic sky as the source of both surveys.
+    force : bool
+        Replace an existing ``galtk.toml``.
+
+    Returns
+    -------
+    Path
+        The written ``galtk.toml``.
+
+    Raises
+    ------
+    ConfigError
+        If ``galtk.toml`` exists and ``force`` is false, or the directory cannot be written.
+    """
+    root = Path(directory)
+    target = root / CONFIG_NAME
+    if target.exists() and not force:
+        raise ConfigError(f"{target} already exists; use --force to replace it")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(target, render_config(default_config(sim=sim)))
+    except OSError as error:
+        raise ConfigError(f"cannot write {target}: {error.strerror or error}") from None
+    return target
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory, then rename."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
