@@ -27,8 +27,10 @@ from galtk.pipeline.sources.base import CutoutSource, ObjectList
 from galtk.pipeline.store import STATE_DONE, CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import BANDS, SurveySpec
 
-#: Catalog galaxies up to this far beyond a cutout's corner are rendered into it (arcsec).
-_NEIGHBOUR_MARGIN_ARCSEC = 20.0
+#: Catalog galaxies centred up to this far beyond a cutout's edges are drawn on it (arcsec). The rendering
+#: grid is twice the cutout, so with this margin every drawn galaxy's light stays unwrapped for at least
+#: 15 arcsec around its centre (see galtk.pipeline.render).
+_NEIGHBOUR_MARGIN_ARCSEC = 10.0
 
 
 @dataclass(frozen=True)
@@ -149,13 +151,17 @@ class SimSource(CutoutSource):
         self, survey: SurveySpec, ra0: float, dec0: float, band_index: list[int]
     ) -> GalaxyShapes:
         """Every catalog galaxy close enough to the cutout centred on (ra0, dec0) to put light on it."""
-        radius_arcsec = survey.cutout_arcsec / np.sqrt(2.0) + _NEIGHBOUR_MARGIN_ARCSEC
-        chord = 2.0 * np.sin(np.deg2rad(radius_arcsec / 3600.0) / 2.0)
+        half_width = survey.cutout_arcsec / 2.0 + _NEIGHBOUR_MARGIN_ARCSEC
+        chord = 2.0 * np.sin(np.deg2rad(half_width * np.sqrt(2.0) / 3600.0) / 2.0)
         near = np.array(sorted(self._tree.query_ball_point(_unit_vectors(ra0, dec0), chord)), dtype=int)
         catalog = self.catalog
         x, y = sky_to_cutout_pixels(
             catalog.ra[near], catalog.dec[near], ra0, dec0, survey.pixel_scale, survey.cutout_size
         )
+        centre = (survey.cutout_size - 1) / 2.0
+        limit = half_width / survey.pixel_scale
+        inside = (np.abs(x - centre) <= limit) & (np.abs(y - centre) <= limit)
+        near, x, y = near[inside], x[inside], y[inside]
         flux = catalog.flux_nmgy[np.ix_(near, band_index)] / survey.nanomaggies_per_unit
         return GalaxyShapes(
             x=x,
