@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from galtk.errors import GaltkError
 
@@ -30,7 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def exit_with_error(message: str, code: int = 1) -> None:
     """Print one error line on standard error and stop with ``code``."""
-    error_console.print(f"[bold red]Error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    error_console.print(f"[bold red]Error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

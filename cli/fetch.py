@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -10,9 +10,11 @@ from rich.table import Table
 
 from galtk.cli._common import WorkspaceOption, console, reports_errors
 from galtk.errors import ConfigError
-from galtk.pipeline.fetch import FetchReport, fetch_survey
-from galtk.pipeline.sources import build_source
-from galtk.pipeline.workspace import load_workspace
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from galtk.pipeline.fetch import FetchReport
 
 
 @reports_errors
@@ -38,10 +40,16 @@ def fetch_command(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Fetch 5-band cutouts of every object of each survey into its raw zarr store."""
+    from galtk.pipeline.fetch import fetch_survey
+    from galtk.pipeline.sources import build_source
+    from galtk.pipeline.workspace import load_workspace
+
     if resume and overwrite:
         raise ConfigError("--resume and --overwrite exclude each other")
     ws = load_workspace(workspace)
     names = survey or list(ws.config.surveys)
+    if not names:
+        raise ConfigError("galtk.toml declares no survey; add a [surveys.sdss] or [surveys.cfht] table")
     for name in names:
         ws.survey_section(name)  # unknown survey names fail before any work starts
     fetch_settings = ws.config.fetch
@@ -79,7 +87,7 @@ def fetch_command(
     console.print(_summary(reports, ws.root))
 
 
-def _summary(reports: list[FetchReport], root) -> Table:
+def _summary(reports: list[FetchReport], root: Path) -> Table:
     table = Table(title="galtk fetch")
     for column in ("survey", "store", "objects", "done", "failed", "pending", "written", "per min"):
         table.add_column(column, justify="left" if column in ("survey", "store") else "right")

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from galtk.cli._common import console, reports_errors
-from galtk.pipeline.workspace import init_workspace
 
 
 @reports_errors
@@ -23,6 +22,8 @@ def init_command(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing galtk.toml.")] = False,
 ) -> None:
     """Create a workspace: DIRECTORY/galtk.toml with surveys, data paths and every command's defaults."""
+    from galtk.pipeline.workspace import init_workspace
+
     path = init_workspace(directory, sim=sim, force=force)
     source = "the synthetic sky" if sim else "the SDSS and CFHTLS archives (needs object catalogs)"
     console.print(f"Wrote [bold]{path}[/bold] (data source: {source}).")

@@ -113,6 +113,7 @@ def fetch_survey(
     started = time.perf_counter()
     path = Path(path)
     _recover_interrupted_swap(path)
+    _remove_leftover(path.with_name(path.name + _NEW_SUFFIX))  # a killed --overwrite's partial store
     objects = source.objects(survey)
     if len(objects) == 0:
         raise StoreError(f"the {source.name} source has no {survey.name} objects to fetch")
@@ -124,7 +125,6 @@ def fetch_survey(
             raise StoreError(f"{path} exists and is not a galtk cutout store; choose another path")
         if overwrite:
             target = path.with_name(path.name + _NEW_SUFFIX)
-            _remove_leftover(target)
         elif not resume:
             raise StoreError(
                 f"{path} already exists; use --resume to complete it or --overwrite to replace it"
@@ -134,8 +134,8 @@ def fetch_survey(
             remove_store(path)
 
     if target.exists():
+        _check_same_origin(CutoutStore.open(target), survey, objects, description)
         store = CutoutStore.open(target, mode="r+")
-        _check_same_origin(store, survey, objects, description)
     else:
         schema = StoreSchema.for_survey(survey, chunk_objects=chunk_objects, extras=source.extras(survey))
         store = CutoutStore.create(

@@ -333,13 +333,16 @@ class CutoutStore:
     def _repair(self) -> None:
         """Trim arrays an interrupted append left longer than ``state``; drop stray temporary files."""
         n = self._group["state"].shape[0]
+        trimmed = False
         for name in self._object_array_names():
             array = self._group[name]
             if array.shape[0] != n:
                 array.resize((n, *array.shape[1:]))
+                trimmed = True
         for partial in self.path.rglob("*.partial"):
             partial.unlink(missing_ok=True)
-        self._consolidate()
+        if trimmed:
+            self._consolidate()
 
     def _consolidate(self) -> None:
         """Refresh the consolidated metadata xarray reads (galtk itself always reads the real metadata)."""

@@ -224,7 +224,10 @@ def load_workspace(directory: str | Path | None = None) -> Workspace:
 
 
 def parse_config(raw: dict[str, Any], *, source: str = CONFIG_NAME) -> Config:
-    """Validate a parsed TOML document and build a :class:`Config` (missing keys take their defaults)."""
+    """Validate a parsed TOML document and build a :class:`Config`.
+
+    Missing keys take their defaults; a document without any ``[surveys.NAME]`` table gets both surveys.
+    """
     known = {*_SIMPLE_SECTIONS, "sim", "surveys"}
     _reject_unknown(raw, known, source, "")
     values: dict[str, Any] = {}
@@ -240,7 +243,7 @@ def parse_config(raw: dict[str, Any], *, source: str = CONFIG_NAME) -> Config:
     values["sim_imaging"] = _build_section(
         SimImagingParams, {k: v for k, v in sim_raw.items() if k in imaging_keys}, source, "sim"
     )
-    surveys_raw = _table(raw.get("surveys", {}), source, "surveys")
+    surveys_raw = _table(raw.get("surveys", {name: {} for name in SURVEYS}), source, "surveys")
     _reject_unknown(surveys_raw, set(SURVEYS), source, "surveys")
     values["surveys"] = {
         name: _build_survey(name, _table(table, source, f"surveys.{name}"), source)

@@ -1,0 +1,5 @@
+"""``python -m galtk.cli``: the same as the ``galtk`` console script."""
+
+from galtk.cli.app import main
+
+main()

@@ -1,0 +1,112 @@
+"""The galtk command line as a user meets it: help, init, fetch, errors."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+from galtk.cli.app import app
+from galtk.pipeline.workspace import CONFIG_NAME
+
+runner = CliRunner()
+WORKING_COMMANDS = ("init", "fetch")
+
+
+def _error_line(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    return lines[0]
+
+
+def test_help_lists_the_working_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    commands_panel = result.stdout.split("Commands")[1]
+    listed = {
+        line.split()[1] for line in commands_panel.splitlines() if line.startswith("│ ") and line[2] != " "
+    }
+    assert listed == set(WORKING_COMMANDS)
+    for command in WORKING_COMMANDS:
+        assert runner.invoke(app, [command, "--help"]).exit_code == 0
+
+
+def test_init_then_fetch_builds_two_stores(sim_workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = sim_workspace("ws")
+    monkeypatch.chdir(root)
+    result = runner.invoke(app, ["fetch"])
+    assert result.exit_code == 0, result.output
+    for survey, size in (("sdss", 64), ("cfht", 136)):
+        dataset = xr.open_zarr(root / f"data/raw/{survey}.zarr")
+        assert dataset.images.shape[1:] == (5, size, size)
+        assert bool((dataset.state == 1).all())
+        assert np.isfinite(dataset.images.isel(object=0).values).all()
+    assert "galtk fetch" in result.stdout and "sdss" in result.stdout
+
+
+def test_init_writes_a_workspace_and_refuses_to_clobber_it(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path / "new"), "--sim"])
+    assert result.exit_code == 0, result.output
+    config = tmp_path / "new" / CONFIG_NAME
+    text = config.read_text()
+    assert 'source = "sim"' in text
+    again = runner.invoke(app, ["init", str(tmp_path / "new")])
+    assert again.exit_code == 1
+    assert "already exists" in _error_line(again)
+    assert config.read_text() == text
+
+
+def test_fetch_with_workspace_option_and_survey_selection(sim_workspace, tmp_path: Path) -> None:
+    root = sim_workspace("elsewhere")
+    result = runner.invoke(app, ["fetch", "--workspace", str(root), "--survey", "sdss", "--batch-size", "32"])
+    assert result.exit_code == 0, result.output
+    assert (root / "data/raw/sdss.zarr").exists() and not (root / "data/raw/cfht.zarr").exists()
+
+
+def test_fetch_outside_a_workspace_fails_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["fetch"])
+    assert result.exit_code == 1
+    assert "galtk init" in _error_line(result)
+
+
+def test_fetch_refuses_to_overwrite_and_leaves_the_store(sim_workspace) -> None:
+    root = sim_workspace("ws")
+    assert runner.invoke(app, ["fetch", "-w", str(root), "-s", "sdss"]).exit_code == 0
+    store = root / "data/raw/sdss.zarr"
+    before = {p: p.read_bytes() for p in store.rglob("*") if p.is_file()}
+    result = runner.invoke(app, ["fetch", "-w", str(root), "-s", "sdss"])
+    assert result.exit_code == 1
+    assert "--resume" in _error_line(result)
+    assert {p: p.read_bytes() for p in store.rglob("*") if p.is_file()} == before
+    resumed = runner.invoke(app, ["fetch", "-w", str(root), "-s", "sdss", "--resume"])
+    assert resumed.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("config_text", "args", "message"),
+    [
+        ("[sim]\nseeed = 1\n", [], "unknown key 'seeed'"),
+        ("", ["--survey", "hst"], "no \\[surveys.hst\\] table"),
+        ("", ["--source", "dss"], "source 'dss' is not available"),
+        ("", ["--resume", "--overwrite"], "exclude each other"),
+        ('[surveys.sdss]\nstore = "blocker/sdss.zarr"\n', ["-s", "sdss"], "not a directory"),
+    ],
+)
+def test_bad_input_gives_one_error_line(
+    tmp_path: Path, config_text: str, args: list[str], message: str
+) -> None:
+    (tmp_path / CONFIG_NAME).write_text(
+        config_text + "[sim]\nn_objects = 20\n" * ("[sim]" not in config_text)
+    )
+    (tmp_path / "blocker").write_text("a file where a directory should be")
+    result = runner.invoke(app, ["fetch", "-w", str(tmp_path), *args])
+    assert result.exit_code == 1, result.output
+    assert result.stdout.strip() == "" or "Error" not in result.stdout
+    import re
+
+    assert re.search(message, _error_line(result))

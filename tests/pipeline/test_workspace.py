@@ -1,0 +1,79 @@
+"""galtk.toml: defaults, round trip, validation."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from galtk.errors import ConfigError
+from galtk.pipeline.workspace import (
+    CONFIG_NAME,
+    default_config,
+    init_workspace,
+    load_workspace,
+    parse_config,
+    render_config,
+)
+
+
+@pytest.mark.parametrize("sim", [True, False])
+def test_rendered_config_parses_back_unchanged(sim: bool) -> None:
+    config = default_config(sim=sim)
+    assert parse_config(tomllib.loads(render_config(config))) == config
+
+
+def test_sim_workspace_uses_the_synthetic_sky_for_both_surveys(tmp_path: Path) -> None:
+    init_workspace(tmp_path, sim=True)
+    workspace = load_workspace(tmp_path)
+    assert {name: s.source for name, s in workspace.config.surveys.items()} == {"sdss": "sim", "cfht": "sim"}
+    sdss, cfht = workspace.survey("sdss"), workspace.survey("cfht")
+    assert (sdss.cutout_size, sdss.pixel_scale, sdss.unit) == (64, 0.396, "nanomaggy")
+    assert (cfht.cutout_size, cfht.pixel_scale, cfht.unit) == (136, 0.186, "adu_zp30")
+    assert workspace.store_path("cfht") == tmp_path.resolve() / "data/raw/cfht.zarr"
+
+
+def test_archive_workspace_names_archive_sources(tmp_path: Path) -> None:
+    init_workspace(tmp_path, sim=False)
+    surveys = load_workspace(tmp_path).config.surveys
+    assert (surveys["sdss"].source, surveys["cfht"].source) == ("sdss", "cfhtls")
+
+
+def test_missing_keys_take_defaults_and_flags_of_a_survey_override(tmp_path: Path) -> None:
+    (tmp_path / CONFIG_NAME).write_text('[surveys.sdss]\nbands = ["g", "r"]\ncutout_size = 48\n')
+    workspace = load_workspace(tmp_path)
+    assert workspace.survey("sdss").bands == ("g", "r")
+    assert workspace.survey("sdss").cutout_size == 48
+    assert workspace.config.train.iterations == 60000
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[sim]\nn_object = 3\n", "unknown key 'n_object' in \\[sim\\]"),
+        ("[trian]\n", "unknown key 'trian' in the top level"),
+        ("[surveys.hst]\n", "unknown key 'hst' in \\[surveys\\]"),
+        ('[fetch]\nworkers = "two"\n', "fetch.workers must be of type int"),
+        ("[sim]\noverlap = 1.5\n", "overlap must be between 0 and 1"),
+        ('[surveys.sdss]\nbands = ["u", "q"]\n', "bands must be distinct names"),
+        ("[sim\n", "is not valid TOML"),
+    ],
+)
+def test_bad_configs_give_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / CONFIG_NAME).write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_workspace(tmp_path)
+
+
+def test_missing_config_names_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="galtk init"):
+        load_workspace(tmp_path)
+
+
+def test_init_refuses_to_replace_an_existing_config(tmp_path: Path) -> None:
+    init_workspace(tmp_path, sim=True)
+    (tmp_path / CONFIG_NAME).write_text("# mine\n")
+    with pytest.raises(ConfigError, match="already exists"):
+        init_workspace(tmp_path, sim=True)
+    assert (tmp_path / CONFIG_NAME).read_text() == "# mine\n"
+    init_workspace(tmp_path, sim=True, force=True)
+    assert "[surveys.sdss]" in (tmp_path / CONFIG_NAME).read_text()
