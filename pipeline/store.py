@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import zarr
@@ -38,6 +38,9 @@ import zarr
 from galtk import __version__
 from galtk.errors import StoreError
 from galtk.pipeline.surveys import SurveySpec
+
+if TYPE_CHECKING:
+    import xarray
 
 FORMAT_NAME = "galtk-cutouts"
 FORMAT_VERSION = 1
@@ -414,20 +417,22 @@ class CutoutStore:
     # ------------------------------------------------------------------ reading
     def read(self, rows: slice | np.ndarray) -> CutoutBatch:
         """Read rows (a slice or sorted integer indices) with their validity, state and extras."""
-        if isinstance(rows, slice):
-            get = lambda array: array[rows]  # noqa: E731
-        else:
+        if not isinstance(rows, slice):
             rows = np.asarray(rows)
-            get = lambda array: array.oindex[rows]  # noqa: E731
+
+        def take(name: str) -> np.ndarray:
+            array = self._group[name]
+            return array[rows] if isinstance(rows, slice) else array.oindex[rows]
+
         return CutoutBatch(
-            images=get(self._group["images"]),
-            valid=get(self._group["valid"]),
-            state=get(self._group["state"]),
-            extras={extra.name: get(self._group[extra.name]) for extra in self.schema.extras},
+            images=take("images"),
+            valid=take("valid"),
+            state=take("state"),
+            extras={extra.name: take(extra.name) for extra in self.schema.extras},
         )
 
-    def to_xarray(self, **open_kwargs: Any):
-        """Open the store as a lazy, labelled :class:`xarray.Dataset`."""
+    def to_xarray(self, **open_kwargs: Any) -> xarray.Dataset:
+        """Open the store as a lazy, labelled :class:`xarray.Dataset` (keywords go to ``xr.open_zarr``)."""
         import xarray as xr
 
         return xr.open_zarr(self.path, **open_kwargs)
