@@ -1,0 +1,160 @@
+"""Object catalogs from files: the sample of objects an archive source cuts out.
+
+A catalog file holds one row per object with a right ascension, a declination (degrees, ICRS) and optionally
+an identifier. CSV, ECSV and FITS tables are read with astropy; column names are matched case-insensitively
+among common spellings (``ra``/``raj2000``/``alpha``, ``dec``/``dej2000``/``delta``, ``id``/``objid``/
+``name``...). Rows with missing or out-of-range coordinates and duplicates (same identifier, or positions
+closer than 0.1 arcsec) are dropped, and counted, so one bad row never stops a week-long fetch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from astropy import units as u
+from astropy.table import Column, Table
+
+from galtk.errors import GaltkError
+
+RA_NAMES = ("ra", "raj2000", "ra_icrs", "alpha", "alpha_j2000", "ra_deg")
+DEC_NAMES = ("dec", "dej2000", "decj2000", "dec_icrs", "delta", "delta_j2000", "dec_deg")
+ID_NAMES = ("id", "objid", "object_id", "objectid", "specobjid", "name", "source_id")
+_FORMATS = {".csv": "ascii.csv", ".ecsv": "ascii.ecsv", ".fits": "fits", ".fit": "fits", ".fts": "fits"}
+_DUPLICATE_ARCSEC = 0.1
+
+
+class CatalogError(GaltkError):
+    """A catalog file cannot be used at all (unreadable, or without coordinate columns)."""
+
+
+@dataclass(frozen=True)
+class ObjectCatalog:
+    """Objects read from a catalog file, and what was dropped on the way.
+
+    Attributes
+    ----------
+    ids : ndarray of str
+        Identifiers (the row number in the file, from 0, when the file has no identifier column).
+    ra, dec : ndarray of float64
+        Positions in degrees.
+    dropped : dict of str to int
+        Rows dropped per reason: ``"bad coordinates"``, ``"duplicate id"``, ``"duplicate position"``.
+    """
+
+    ids: np.ndarray
+    ra: np.ndarray
+    dec: np.ndarray
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def read_object_catalog(path: str | Path) -> ObjectCatalog:
+    """Read an object catalog (CSV, ECSV or FITS table).
+
+    Parameters
+    ----------
+    path : str or Path
+        Catalog file; the format follows the extension (.csv, .ecsv, .fits/.fit/.fts, optionally .gz).
+
+    Returns
+    -------
+    ObjectCatalog
+
+    Raises
+    ------
+    CatalogError
+        If the file is missing or unreadable, or has no recognisable ra/dec columns.
+    """
+    path = Path(path)
+    suffixes = [suffix.lower() for suffix in path.suffixes if suffix.lower() != ".gz"]
+    fmt = _FORMATS.get(suffixes[-1] if suffixes else "")
+    if fmt is None:
+        raise CatalogError(f"{path}: unknown catalog format; use .csv, .ecsv or .fits")
+    if not path.is_file():
+        raise CatalogError(f"catalog {path} does not exist")
+    try:
+        table = Table.read(path, format=fmt)
+    except Exception as error:  # astropy raises many types for malformed files
+        raise CatalogError(f"cannot read catalog {path}: {error}") from None
+    return catalog_from_table(table, origin=str(path))
+
+
+def catalog_from_table(table: Table, *, origin: str = "catalog") -> ObjectCatalog:
+    """Validate an astropy Table of objects (see :func:`read_object_catalog`)."""
+    ra_column = _find_column(table, RA_NAMES, origin, "right ascension")
+    dec_column = _find_column(table, DEC_NAMES, origin, "declination")
+    id_column = _find_column(table, ID_NAMES, origin, "identifier", required=False)
+    ra = _as_degrees(table[ra_column], origin)
+    dec = _as_degrees(table[dec_column], origin)
+    if id_column is None:
+        ids = np.array([str(i) for i in range(len(table))], dtype=object)
+    else:
+        ids = np.array([str(value).strip() for value in table[id_column]], dtype=object)
+
+    dropped: dict[str, int] = {}
+    good = np.isfinite(ra) & np.isfinite(dec) & (np.abs(dec) <= 90.0)
+    if id_column is not None:
+        good &= ids != ""
+    _count(dropped, "bad coordinates", good)
+    ra, dec, ids = ra[good] % 360.0, dec[good], ids[good]
+
+    _, first = np.unique(ids, return_index=True)
+    unique = np.zeros(len(ids), dtype=bool)
+    unique[first] = True
+    _count(dropped, "duplicate id", unique)
+    ra, dec, ids = ra[unique], dec[unique], ids[unique]
+
+    distinct = _first_of_close_positions(ra, dec, _DUPLICATE_ARCSEC)
+    _count(dropped, "duplicate position", distinct)
+    return ObjectCatalog(ids=ids[distinct], ra=ra[distinct], dec=dec[distinct], dropped=dropped)
+
+
+def _find_column(
+    table: Table, names: tuple[str, ...], origin: str, what: str, *, required: bool = True
+) -> str | None:
+    by_lower = {name.lower(): name for name in table.colnames}
+    for name in names:
+        if name in by_lower:
+            return by_lower[name]
+    if required:
+        raise CatalogError(
+            f"{origin}: no {what} column (looked for {', '.join(names)}; found {', '.join(table.colnames)})"
+        )
+    return None
+
+
+def _as_degrees(column: Column, origin: str) -> np.ndarray:
+    values = np.ma.filled(np.ma.asarray(column, dtype=float), np.nan)
+    unit = getattr(column, "unit", None)
+    if unit is None or str(unit) in ("", "deg"):
+        return np.asarray(values, dtype=np.float64)
+    try:
+        return np.asarray((values * unit).to_value(u.deg), dtype=np.float64)
+    except u.UnitConversionError:
+        raise CatalogError(f"{origin}: column {column.name!r} has unit {unit}, not an angle") from None
+
+
+def _count(dropped: dict[str, int], reason: str, kept: np.ndarray) -> None:
+    removed = int(np.count_nonzero(~kept))
+    if removed:
+        dropped[reason] = removed
+
+
+def _first_of_close_positions(ra: np.ndarray, dec: np.ndarray, arcsec: float) -> np.ndarray:
+    """Mask keeping the first of every group of positions closer than ``arcsec``."""
+    from scipy.spatial import cKDTree
+
+    keep = np.ones(len(ra), dtype=bool)
+    if len(ra) < 2:
+        return keep
+    ra_r, dec_r = np.deg2rad(ra), np.deg2rad(dec)
+    vectors = np.stack([np.cos(dec_r) * np.cos(ra_r), np.cos(dec_r) * np.sin(ra_r), np.sin(dec_r)], axis=1)
+    chord = 2.0 * np.sin(np.deg2rad(arcsec / 3600.0) / 2.0)
+    for first, second in sorted(cKDTree(vectors).query_pairs(chord)):
+        if keep[first]:
+            keep[second] = False
+    return keep

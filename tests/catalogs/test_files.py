@@ -1,0 +1,66 @@
+"""Object catalogs from CSV, ECSV and FITS files: columns, units, bad rows, errors."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy import units as u
+from astropy.table import Table
+
+from galtk.catalogs.files import CatalogError, read_object_catalog
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".ecsv", ".fits"])
+def test_reads_every_format_with_common_column_names(tmp_path: Path, suffix: str) -> None:
+    table = Table({"RAJ2000": [10.0, 10.1], "DEJ2000": [-5.0, -5.1], "objID": [1237653651835781245, 7]})
+    table.write(tmp_path / f"cat{suffix}")
+    catalog = read_object_catalog(tmp_path / f"cat{suffix}")
+    np.testing.assert_allclose(catalog.ra, [10.0, 10.1])
+    assert list(catalog.ids) == ["1237653651835781245", "7"]  # 64-bit ids survive exactly
+    assert catalog.dropped == {}
+
+
+def test_angles_in_other_units_are_converted(tmp_path: Path) -> None:
+    table = Table({"ra": [1.0] * u.hourangle, "dec": [3600.0] * u.arcsec})
+    table.write(tmp_path / "cat.ecsv")
+    catalog = read_object_catalog(tmp_path / "cat.ecsv")
+    assert catalog.ra[0] == pytest.approx(15.0) and catalog.dec[0] == pytest.approx(1.0)
+    assert list(catalog.ids) == ["0"]
+
+
+def test_bad_rows_are_dropped_and_counted(tmp_path: Path) -> None:
+    (tmp_path / "cat.csv").write_text(
+        "id,ra,dec\n"
+        "a,10.0,1.0\n"
+        "b,,1.0\n"  # missing ra
+        "c,10.0,95.0\n"  # impossible dec
+        "a,11.0,1.0\n"  # duplicate id
+        "d,10.00001,1.00001\n"  # same position as a (0.05 arcsec away)
+        "e,370.0,2.0\n"  # ra wraps to 10.0
+    )
+    catalog = read_object_catalog(tmp_path / "cat.csv")
+    assert list(catalog.ids) == ["a", "e"]
+    assert catalog.ra[1] == pytest.approx(10.0)
+    assert catalog.dropped == {"bad coordinates": 2, "duplicate id": 1, "duplicate position": 1}
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        ("x,y\n1,2\n", "cat.csv", "no right ascension column"),
+        ("id,ra,dec\n", "cat.txt", "unknown catalog format"),
+        (None, "missing.csv", "does not exist"),
+        ("not fits at all", "cat.fits", "cannot read catalog"),
+    ],
+)
+def test_unusable_catalogs_give_one_clear_error(tmp_path: Path, content, name: str, message: str) -> None:
+    if content is not None:
+        (tmp_path / name).write_text(content)
+    with pytest.raises(CatalogError, match=message):
+        read_object_catalog(tmp_path / name)
+
+
+def test_non_angle_units_are_refused(tmp_path: Path) -> None:
+    Table({"ra": [1.0] * u.mag, "dec": [1.0] * u.deg}).write(tmp_path / "cat.ecsv")
+    with pytest.raises(CatalogError, match="not an angle"):
+        read_object_catalog(tmp_path / "cat.ecsv")
