@@ -148,13 +148,12 @@ def _first_of_close_positions(ra: np.ndarray, dec: np.ndarray, arcsec: float) ->
     """Mask keeping the first of every group of positions closer than ``arcsec``."""
     from scipy.spatial import cKDTree
 
+    from galtk.pipeline.geometry import chord_length, unit_vectors
+
     keep = np.ones(len(ra), dtype=bool)
     if len(ra) < 2:
         return keep
-    ra_r, dec_r = np.deg2rad(ra), np.deg2rad(dec)
-    vectors = np.stack([np.cos(dec_r) * np.cos(ra_r), np.cos(dec_r) * np.sin(ra_r), np.sin(dec_r)], axis=1)
-    chord = 2.0 * np.sin(np.deg2rad(arcsec / 3600.0) / 2.0)
-    for first, second in sorted(cKDTree(vectors).query_pairs(chord)):
+    for first, second in sorted(cKDTree(unit_vectors(ra, dec)).query_pairs(chord_length(arcsec / 3600.0))):
         if keep[first]:
             keep[second] = False
     return keep

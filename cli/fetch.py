@@ -64,7 +64,7 @@ def fetch_command(
     ) as progress:
         for name in names:
             spec = ws.survey(name)
-            cutout_source = build_source(source or ws.survey_section(name).source, ws)
+            cutout_source = build_source(source or ws.survey_section(name).source, ws, name)
             task = progress.add_task(f"{name} ({cutout_source.name})", total=None)
 
             def on_start(total: int, todo: int, task: int = task) -> None:
@@ -85,11 +85,24 @@ def fetch_command(
                 )
             )
     console.print(_summary(reports, ws.root))
+    for report in reports:
+        if report.failures_csv:
+            console.print(f"{report.survey}: failed and rejected objects are listed in {report.failures_csv}")
 
 
 def _summary(reports: list[FetchReport], root: Path) -> Table:
     table = Table(title="galtk fetch")
-    for column in ("survey", "store", "objects", "done", "failed", "pending", "written", "per min"):
+    for column in (
+        "survey",
+        "store",
+        "objects",
+        "done",
+        "failed",
+        "rejected",
+        "pending",
+        "written",
+        "per min",
+    ):
         table.add_column(column, justify="left" if column in ("survey", "store") else "right")
     for report in reports:
         try:
@@ -103,6 +116,7 @@ def _summary(reports: list[FetchReport], root: Path) -> Table:
             str(report.objects),
             str(report.done),
             str(report.failed),
+            str(report.rejected),
             str(report.pending),
             str(report.written),
             f"{rate:,.0f}",

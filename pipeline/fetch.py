@@ -9,6 +9,8 @@ them only once it is complete, so a failure never destroys the previous store.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import os
@@ -24,8 +26,9 @@ import numpy as np
 
 from galtk.errors import StoreError
 from galtk.pipeline.sources.base import CutoutSource, ObjectList
-from galtk.pipeline.store import CutoutStore, StoreSchema, is_ready, is_store, remove_store
+from galtk.pipeline.store import STATE_FAILED, CutoutStore, StoreSchema, is_ready, is_store, remove_store
 from galtk.pipeline.surveys import SurveySpec
+from galtk.pipeline.workspace import write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +47,14 @@ class FetchReport:
         The store.
     objects, done, failed, pending : int
         Row counts in the store after the run.
+    rejected : int
+        Objects of the input sample the source could not provide (no row in the store).
     written : int
         Rows written by this run.
     seconds : float
         Wall-clock duration.
+    failures_csv : Path or None
+        CSV listing every rejected object and failed row with its reason, when there are any.
     """
 
     survey: str
@@ -56,8 +63,10 @@ class FetchReport:
     done: int
     failed: int
     pending: int
+    rejected: int
     written: int
     seconds: float
+    failures_csv: Path | None = None
 
 
 def fetch_survey(
@@ -161,6 +170,7 @@ def fetch_survey(
         _swap(target, path)
         store = CutoutStore.open(path)
     counts = store.counts()
+    failures_csv = write_failures(store, objects.rejected, failures_path(path))
     return FetchReport(
         survey=survey.name,
         path=path,
@@ -168,9 +178,39 @@ def fetch_survey(
         done=counts["done"],
         failed=counts["failed"],
         pending=counts["pending"],
+        rejected=len(objects.rejected),
         written=written,
         seconds=time.perf_counter() - started,
+        failures_csv=failures_csv,
     )
+
+
+def failures_path(store_path: Path) -> Path:
+    """Where the failures of the store at ``store_path`` are listed (``NAME.failures.csv`` beside it)."""
+    return store_path.with_name(store_path.name.removesuffix(".zarr") + ".failures.csv")
+
+
+def write_failures(
+    store: CutoutStore, rejected: tuple[tuple[str, float, float, str], ...], path: Path
+) -> Path | None:
+    """List rejected objects and failed rows (id, ra, dec, reason) in a CSV; remove a stale one if none."""
+    failed = np.flatnonzero(store.state == STATE_FAILED)
+    if not rejected and not len(failed):
+        path.unlink(missing_ok=True)
+        return None
+    has_error = any(extra.name == "error" for extra in store.schema.extras)
+    reasons = store.extra("error")[failed] if has_error else np.full(len(failed), "failed")
+    ids, ra, dec = store.ids, store.ra, store.dec
+    rows = [
+        (str(ids[i]), float(ra[i]), float(dec[i]), str(reason))
+        for i, reason in zip(failed, reasons, strict=True)
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "ra", "dec", "reason"])
+    writer.writerows([*rejected, *rows])
+    write_text_atomic(path, buffer.getvalue())
+    return path
 
 
 def _write_next(

@@ -40,6 +40,17 @@ def cutout_wcs(ra: float, dec: float, pixel_scale: float, size: int) -> WCS:
     return wcs
 
 
+def unit_vectors(ra: np.ndarray | float, dec: np.ndarray | float) -> np.ndarray:
+    """Cartesian unit vectors of sky positions in degrees, shape (..., 3) (for KD-tree searches)."""
+    ra_r, dec_r = np.deg2rad(ra), np.deg2rad(dec)
+    return np.stack([np.cos(dec_r) * np.cos(ra_r), np.cos(dec_r) * np.sin(ra_r), np.sin(dec_r)], axis=-1)
+
+
+def chord_length(angle_deg: float | np.ndarray) -> float | np.ndarray:
+    """Straight-line distance between unit vectors ``angle_deg`` apart (KD-tree radius for an angle)."""
+    return 2.0 * np.sin(np.deg2rad(angle_deg) / 2.0)
+
+
 def sky_to_cutout_pixels(
     ra: np.ndarray, dec: np.ndarray, ra0: float, dec0: float, pixel_scale: float, size: int
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -29,6 +29,8 @@ class SurveySection:
 
     source: str = "sim"
     catalog: str = ""
+    images: list[str] = field(default_factory=list)
+    zeropoint: float = 0.0
     release: str = ""
     bands: list[str] = field(default_factory=lambda: list(BANDS))
     cutout_size: int = 0
@@ -98,8 +100,9 @@ _SIMPLE_SECTIONS = {
 _SECTION_COMMENTS = {
     "sim": "The built-in synthetic sky (galtk fetch --source sim): region, galaxies, observing conditions.",
     "surveys": (
-        "One table per survey: source of objects and pixels (sim, or an archive source), cutout grid, and the"
-        " raw store (paths are relative to this file's directory)."
+        "One table per survey: source of objects and pixels (sim, fits, or an archive source), the object"
+        " catalog and image files (glob patterns) of the fits source, their AB zero point (0: from BUNIT or"
+        " headers), cutout grid, and the raw store. Paths are relative to this file's directory."
     ),
     "fetch": "galtk fetch: rows per write batch, parallel workers, objects per zarr chunk.",
     "crossmatch": "galtk crossmatch: match radius, aligned-peak tolerance (SDSS px), test pairs, split seed.",

@@ -17,22 +17,51 @@ if TYPE_CHECKING:
     from galtk.pipeline.workspace import Workspace
 
 #: Sources this version of galtk can fetch from.
-AVAILABLE_SOURCES: tuple[str, ...] = ("sim",)
+AVAILABLE_SOURCES: tuple[str, ...] = ("sim", "fits")
 
 
-def build_source(kind: str, workspace: Workspace) -> CutoutSource:
-    """Create the cutout source called ``kind`` from a workspace's configuration.
+def build_source(kind: str, workspace: Workspace, survey: str) -> CutoutSource:
+    """Create the cutout source called ``kind`` for ``survey`` from a workspace's configuration.
+
+    Parameters
+    ----------
+    kind : str
+        Source name (one of :data:`AVAILABLE_SOURCES`).
+    workspace : Workspace
+        Loaded workspace.
+    survey : str
+        Survey whose ``[surveys.NAME]`` table configures the source.
 
     Raises
     ------
     ConfigError
-        If ``kind`` is not one of :data:`AVAILABLE_SOURCES`.
+        If ``kind`` is unknown or its settings are incomplete.
     """
     if kind == "sim":
         return SimSource(workspace.config.sim_sky, workspace.config.sim_imaging)
+    if kind == "fits":
+        return _fits_source(workspace, survey)
     raise ConfigError(
         f"source {kind!r} is not available in galtk {__version__}; available: {', '.join(AVAILABLE_SOURCES)}"
     )
 
 
 __all__ = ["AVAILABLE_SOURCES", "CutoutSource", "ObjectList", "SimImagingParams", "SimSource", "build_source"]
+
+
+def _fits_source(workspace: Workspace, survey: str) -> CutoutSource:
+    from galtk.catalogs.files import read_object_catalog
+    from galtk.pipeline.sources.fits import FitsSource, expand_image_patterns
+
+    section = workspace.survey_section(survey)
+    if not section.catalog:
+        raise ConfigError(f"[surveys.{survey}] needs a catalog (ra, dec[, id] file) for the fits source")
+    if not section.images:
+        raise ConfigError(
+            f"[surveys.{survey}] needs images (glob patterns of FITS files) for the fits source"
+        )
+    catalog = read_object_catalog(workspace.resolve(section.catalog))
+    images = expand_image_patterns([workspace.resolve(pattern) for pattern in section.images])
+    if not images:
+        raise ConfigError(f"[surveys.{survey}] images: no file matches {', '.join(section.images)}")
+    return FitsSource(catalog, images, zeropoint=section.zeropoint or None)

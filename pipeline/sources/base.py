@@ -28,11 +28,15 @@ class ObjectList:
     ids : ndarray of str
     ra, dec : ndarray of float64
         Cutout centres in degrees (ICRS).
+    rejected : tuple of (id, ra, dec, reason)
+        Objects of the input sample the source cannot provide (e.g. outside its coverage); they get no row,
+        and the fetch reports them.
     """
 
     ids: np.ndarray
     ra: np.ndarray
     dec: np.ndarray
+    rejected: tuple[tuple[str, float, float, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not len(self.ids) == len(self.ra) == len(self.dec):

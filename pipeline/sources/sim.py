@@ -21,7 +21,7 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from galtk.catalogs.synthetic import GalaxyCatalog, SimSkyParams, make_galaxy_catalog
-from galtk.pipeline.geometry import sky_to_cutout_pixels
+from galtk.pipeline.geometry import chord_length, sky_to_cutout_pixels, unit_vectors
 from galtk.pipeline.render import GalaxyShapes, render_galaxies
 from galtk.pipeline.sources.base import CutoutSource, ObjectList
 from galtk.pipeline.store import STATE_DONE, CutoutBatch, ExtraArray
@@ -93,7 +93,7 @@ class SimSource(CutoutSource):
 
     @cached_property
     def _tree(self) -> cKDTree:
-        return cKDTree(_unit_vectors(self.catalog.ra, self.catalog.dec))
+        return cKDTree(unit_vectors(self.catalog.ra, self.catalog.dec))
 
     def describe(self) -> Mapping[str, Any]:
         return {"kind": self.name, "sky": asdict(self.sky), "imaging": asdict(self.imaging)}
@@ -152,8 +152,8 @@ class SimSource(CutoutSource):
     ) -> GalaxyShapes:
         """Every catalog galaxy close enough to the cutout centred on (ra0, dec0) to put light on it."""
         half_width = survey.cutout_arcsec / 2.0 + _NEIGHBOUR_MARGIN_ARCSEC
-        chord = 2.0 * np.sin(np.deg2rad(half_width * np.sqrt(2.0) / 3600.0) / 2.0)
-        near = np.array(sorted(self._tree.query_ball_point(_unit_vectors(ra0, dec0), chord)), dtype=int)
+        chord = chord_length(half_width * np.sqrt(2.0) / 3600.0)
+        near = np.array(sorted(self._tree.query_ball_point(unit_vectors(ra0, dec0), chord)), dtype=int)
         catalog = self.catalog
         x, y = sky_to_cutout_pixels(
             catalog.ra[near], catalog.dec[near], ra0, dec0, survey.pixel_scale, survey.cutout_size
@@ -193,8 +193,3 @@ def _smoothing_gain(length: float) -> float:
 
 def _survey_code(survey: SurveySpec) -> int:
     return zlib.crc32(survey.name.encode())
-
-
-def _unit_vectors(ra: np.ndarray | float, dec: np.ndarray | float) -> np.ndarray:
-    ra_r, dec_r = np.deg2rad(ra), np.deg2rad(dec)
-    return np.stack([np.cos(dec_r) * np.cos(ra_r), np.cos(dec_r) * np.sin(ra_r), np.sin(dec_r)], axis=-1)
