@@ -10,15 +10,18 @@ them only once it is complete, so a failure never destroys the previous store.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +29,15 @@ import numpy as np
 
 from galtk.errors import StoreError
 from galtk.pipeline.sources.base import CutoutSource, ObjectList
-from galtk.pipeline.store import STATE_FAILED, CutoutStore, StoreSchema, is_ready, is_store, remove_store
+from galtk.pipeline.store import (
+    STATE_FAILED,
+    CutoutBatch,
+    CutoutStore,
+    StoreSchema,
+    is_ready,
+    is_store,
+    remove_store,
+)
 from galtk.pipeline.surveys import SurveySpec
 from galtk.pipeline.workspace import write_text_atomic
 
@@ -156,11 +167,11 @@ def fetch_survey(
         on_start(store.n_objects, len(todo))
     written = 0
     step = -(-batch_size // store.schema.chunk_objects) * store.schema.chunk_objects
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="galtk-fetch") as pool:
+    runs = list(_aligned_runs(todo, step))
+    with _worker_pool(source, survey, objects, workers if runs else 1) as (pool, produce):
         in_flight: deque[tuple[int, Future]] = deque()
-        for start, stop in _aligned_runs(todo, step):
-            rows = np.arange(start, stop)
-            in_flight.append((start, pool.submit(source.cutouts, survey, objects, rows)))
+        for start, stop in runs:
+            in_flight.append((start, pool.submit(produce, np.arange(start, stop))))
             if len(in_flight) >= 2 * workers:
                 written += _write_next(store, in_flight, on_progress)
         while in_flight:
@@ -211,6 +222,43 @@ def write_failures(
     writer.writerows([*rejected, *rows])
     write_text_atomic(path, buffer.getvalue())
     return path
+
+
+@contextmanager
+def _worker_pool(
+    source: CutoutSource, survey: SurveySpec, objects: ObjectList, workers: int
+) -> Iterator[tuple[Executor, Callable[[np.ndarray], CutoutBatch]]]:
+    """Threads for I/O-bound sources and single workers; processes for CPU-bound sources.
+
+    Worker processes start from a fork server (no inherited threads or locks) and receive the source, survey
+    and object list once, when they start, rather than with every batch.
+    """
+    if source.parallelism == "processes" and workers > 1:
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(source, survey, objects),
+        ) as pool:
+            yield pool, _produce_in_worker
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="galtk-fetch") as pool:
+            yield pool, functools.partial(source.cutouts, survey, objects)
+
+
+_WORKER_JOB: tuple[CutoutSource, SurveySpec, ObjectList] | None = None
+
+
+def _start_worker(source: CutoutSource, survey: SurveySpec, objects: ObjectList) -> None:
+    global _WORKER_JOB
+    _WORKER_JOB = (source, survey, objects)
+
+
+def _produce_in_worker(rows: np.ndarray) -> CutoutBatch:
+    assert _WORKER_JOB is not None, "worker process started without its job"
+    source, survey, objects = _WORKER_JOB
+    return source.cutouts(survey, objects, rows)
 
 
 def _write_next(

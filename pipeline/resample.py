@@ -2,10 +2,10 @@
 
 The mapping from cutout pixels to input-image pixels is computed exactly (with the input's full WCS, including
 distortion terms) on a sparse grid of every ``step``-th cutout pixel, for many objects in one WCS call, then
-interpolated to every pixel with bicubic splines: over a 25-arcsec cutout the mapping is so smooth that this
-matches the exact per-pixel mapping to better than 1e-4 pixel, at a small fraction of the cost. The image is
-then interpolated bilinearly at the mapped positions (``scipy.ndimage.map_coordinates``, order 1), the same
-interpolation as ``reproject.reproject_interp(order="bilinear")``.
+interpolated to every pixel by a least-squares cubic polynomial: over a 25-arcsec cutout the mapping is so
+smooth that this matches the exact per-pixel mapping to better than 1e-4 pixel, at a small fraction of the
+cost. The image is then interpolated bilinearly at the mapped positions (``scipy.ndimage.map_coordinates``,
+order 1), the same interpolation as ``reproject.reproject_interp(order="bilinear")``.
 
 Pixel values are fluxes per pixel (nanomaggies, ADU), so by default they are multiplied by the ratio of
 output to input pixel areas (the Jacobian of the mapping): a source keeps its flux when the pixel scales
@@ -14,10 +14,11 @@ differ.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from astropy.wcs import WCS
 from scipy import ndimage
-from scipy.interpolate import RectBivariateSpline
 
 _DEFAULT_STEP = 8
 
@@ -87,16 +88,31 @@ def pixel_maps(
     ra_grid, dec_grid = cutout_world_grid(ra, dec, pixel_scale, size, sparse)
     x_sparse, y_sparse = wcs.celestial.world_to_pixel_values(ra_grid.ravel(), dec_grid.ravel())
     shape = ra_grid.shape
-    x_sparse, y_sparse = np.reshape(x_sparse, shape), np.reshape(y_sparse, shape)
     if len(sparse) == size:
-        return x_sparse, y_sparse
+        return np.reshape(x_sparse, shape), np.reshape(y_sparse, shape)
+    fit, evaluate = _polynomial_operators(size, step)
+    x = np.reshape(x_sparse, (len(ra), -1)) @ fit.T @ evaluate.T
+    y = np.reshape(y_sparse, (len(ra), -1)) @ fit.T @ evaluate.T
+    return x.reshape(len(ra), size, size), y.reshape(len(ra), size, size)
+
+
+@lru_cache(maxsize=16)
+def _polynomial_operators(size: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares fit of a cubic polynomial on the sparse grid, and its evaluation on every pixel.
+
+    The mapping between two gnomonic projections is a homography, nearly linear over a cutout; with SIP
+    distortions it is polynomial. A cubic in (x, y) reproduces it to far below 1e-4 pixel.
+    """
+    sparse = np.unique(np.r_[np.arange(0, size, step), size - 1]).astype(float)
     full = np.arange(size, dtype=float)
-    x = np.empty((len(ra), size, size))
-    y = np.empty((len(ra), size, size))
-    for index in range(len(ra)):
-        x[index] = RectBivariateSpline(sparse, sparse, x_sparse[index], kx=3, ky=3)(full, full)
-        y[index] = RectBivariateSpline(sparse, sparse, y_sparse[index], kx=3, ky=3)(full, full)
-    return x, y
+
+    def design(positions: np.ndarray) -> np.ndarray:
+        rows, cols = np.meshgrid(positions, positions, indexing="ij")
+        u = (cols.ravel() - (size - 1) / 2) / size
+        v = (rows.ravel() - (size - 1) / 2) / size
+        return np.stack([u**i * v**j for i in range(4) for j in range(4 - i)], axis=1)
+
+    return np.linalg.pinv(design(sparse)), design(full)
 
 
 def pixel_area_ratio(x: np.ndarray, y: np.ndarray) -> np.ndarray:

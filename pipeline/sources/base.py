@@ -52,6 +52,10 @@ class CutoutSource(ABC):
     #: Name used on the command line (``galtk fetch --source NAME``).
     name: ClassVar[str]
 
+    #: How the fetch engine runs several workers: ``"threads"`` for sources that wait on the network or
+    #: release the GIL, ``"processes"`` for CPU-bound ones (the source must then be picklable).
+    parallelism: ClassVar[str] = "threads"
+
     @abstractmethod
     def objects(self, survey: SurveySpec) -> ObjectList:
         """Objects of ``survey`` this source provides, in a deterministic order."""

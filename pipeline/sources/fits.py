@@ -214,6 +214,7 @@ class FitsSource(CutoutSource):
     """
 
     name = "fits"
+    parallelism = "processes"  # WCS transforms and interpolation hold the GIL
 
     def __init__(
         self, catalog: ObjectCatalog, images: Sequence[Path], *, zeropoint: float | None = None
@@ -223,6 +224,16 @@ class FitsSource(CutoutSource):
         self.zeropoint = zeropoint
         self._plans: dict[str, tuple[FrameIndex, ObjectList, np.ndarray]] = {}
         self._open: OrderedDict[tuple[Path, int], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_open"] = OrderedDict()  # open files and the lock stay with their process
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
         self._lock = threading.Lock()
 
     def describe(self) -> Mapping[str, Any]:

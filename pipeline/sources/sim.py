@@ -81,6 +81,7 @@ class SimSource(CutoutSource):
     """
 
     name = "sim"
+    parallelism = "processes"  # the per-galaxy Fourier transforms hold the GIL for most of their time
 
     def __init__(self, sky: SimSkyParams, imaging: SimImagingParams | None = None) -> None:
         self.sky = sky

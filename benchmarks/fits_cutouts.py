@@ -1,0 +1,103 @@
+"""Cutouts per second from local FITS frames (the ``fits`` source), 1 vs N workers, in one run.
+
+Writes SDSS-sized frames (2048 x 1489 px, 5 bands with different rotations, as drift-scan frames) into a
+temporary folder, a catalog of objects spread over them, then runs the fetch engine with the fits source.
+The issue's target: at least 300 five-band cutouts per second on 2 cores, so that cutting is never the
+bottleneck next to downloading.
+
+    python benchmarks/fits_cutouts.py [--frames 4] [--objects 2000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+from astropy.wcs import WCS
+
+from galtk.catalogs.files import ObjectCatalog
+from galtk.pipeline.fetch import fetch_survey
+from galtk.pipeline.sources.fits import FitsSource
+from galtk.pipeline.surveys import SURVEYS
+
+SHAPE = (1489, 2048)
+
+
+def _write_frames(folder: Path, n_frames: int) -> list[WCS]:
+    rng = np.random.default_rng(0)
+    reference = []
+    for frame in range(n_frames):
+        for number, band in enumerate("ugriz"):
+            wcs = WCS(naxis=2)
+            wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+            wcs.wcs.crval = [150.0 + 0.25 * frame, 2.0]
+            wcs.wcs.crpix = [SHAPE[1] / 2 + 2.5 * number, SHAPE[0] / 2 - 1.5 * number]
+            theta = np.deg2rad(8.0 + 0.2 * number)
+            s = 0.396 / 3600
+            wcs.wcs.cd = [[-s * np.cos(theta), s * np.sin(theta)], [s * np.sin(theta), s * np.cos(theta)]]
+            header = wcs.to_header()
+            header["FILTER"] = band
+            header["BUNIT"] = "nanomaggy"
+            data = rng.normal(0, 0.03, SHAPE).astype(np.float32)
+            fits.PrimaryHDU(data, header).writeto(folder / f"frame-{band}-{frame:04d}.fits")
+            if number == 2:
+                reference.append(wcs)
+    return reference
+
+
+def _catalog(frames: list[WCS], n_objects: int) -> ObjectCatalog:
+    rng = np.random.default_rng(1)
+    which = rng.integers(0, len(frames), n_objects)
+    x = rng.uniform(60, SHAPE[1] - 60, n_objects)
+    y = rng.uniform(60, SHAPE[0] - 60, n_objects)
+    ra = np.empty(n_objects)
+    dec = np.empty(n_objects)
+    for index, wcs in enumerate(frames):
+        members = which == index
+        ra[members], dec[members] = wcs.pixel_to_world_values(x[members], y[members])
+    ids = np.array([f"o{i}" for i in range(n_objects)], dtype=object)
+    return ObjectCatalog(ids=ids, ra=ra, dec=dec)
+
+
+def main() -> None:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=4)
+    parser.add_argument("--objects", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    spec = SURVEYS["sdss"]
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        catalog = _catalog(_write_frames(folder, args.frames), args.objects)
+        images = sorted(folder.glob("frame-*.fits"))
+        for workers in sorted({1, args.workers}):
+            source = FitsSource(catalog, images)
+            started = time.perf_counter()
+            source.objects(spec)
+            planning = time.perf_counter() - started
+            report = fetch_survey(source, spec, folder / f"w{workers}.zarr", workers=workers, batch_size=128)
+            rows.append((workers, report.done, planning, report.seconds, report.done / report.seconds))
+    base = rows[0][4]
+    print(f"fits source: {args.objects} objects on {args.frames} SDSS-sized frames x 5 bands\n")
+    columns = ("workers", "cutouts", "index+plan s", "fetch s", "cutouts/s", "x 1 worker")
+    print(" | ".join(f"{column:>12}" for column in columns))
+    for workers, done, planning, seconds, rate in rows:
+        values = (
+            f"{workers}",
+            f"{done}",
+            f"{planning:.2f}",
+            f"{seconds:.2f}",
+            f"{rate:.0f}",
+            f"{rate / base:.2f}",
+        )
+        print(" | ".join(f"{value:>12}" for value in values))
+
+
+if __name__ == "__main__":
+    main()
