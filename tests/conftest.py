@@ -40,3 +40,64 @@ def sim_workspace(tmp_path: Path) -> Callable[..., Path]:
         return write_sim_workspace(tmp_path / name, **settings)
 
     return make
+
+
+class FakeArchive:
+    """A local HTTP server on 127.0.0.1 with programmable answers and faults.
+
+    ``routes[path]`` is a list of answers served in turn (the last one repeats); an answer is a dict with
+    ``body`` (bytes), and optionally ``status``, ``headers``, ``delay`` (seconds before answering) and
+    ``truncate`` (send only that many bytes of the body while announcing its full length).
+    """
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.routes: dict[str, list[dict]] = {}
+        self.hits: dict[str, int] = {}
+        archive = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                archive.hits[path] = archive.hits.get(path, 0) + 1
+                answers = archive.routes.get(path)
+                if not answers:
+                    self.send_error(404)
+                    return
+                answer = answers[min(archive.hits[path], len(answers)) - 1]
+                import time
+
+                time.sleep(answer.get("delay", 0))
+                body = answer.get("body", b"")
+                self.send_response(answer.get("status", 200))
+                for key, value in answer.get("headers", {}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(body[: answer.get("truncate", len(body))])
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_archive():
+    """A running :class:`FakeArchive`, shut down after the test."""
+    archive = FakeArchive()
+    yield archive
+    archive.close()
