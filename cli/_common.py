@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -27,6 +28,17 @@ WorkspaceOption = Annotated[
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def setup_logging(verbose: bool) -> None:
+    """Show galtk's log messages on standard error: warnings, or also progress details with ``verbose``."""
+    from rich.logging import RichHandler
+
+    logger = logging.getLogger("galtk")
+    if not any(isinstance(handler, RichHandler) for handler in logger.handlers):
+        handler = RichHandler(console=error_console, show_time=False, show_path=False, markup=False)
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def exit_with_error(message: str, code: int = 1) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from galtk import __version__
+from galtk.cli._common import setup_logging
 from galtk.cli.fetch import fetch_command
 from galtk.cli.init import init_command
 
@@ -33,8 +34,10 @@ def _root(
         bool,
         typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
     ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also log progress details.")] = False,
 ) -> None:
     """Build SDSS/CFHTLS galaxy cutout data sets and translate galaxy images between the surveys."""
+    setup_logging(verbose)
 
 
 def main() -> None:

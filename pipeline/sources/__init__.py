@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from galtk import __version__
@@ -15,6 +16,8 @@ from galtk.pipeline.sources.sim import SimImagingParams, SimSource
 
 if TYPE_CHECKING:
     from galtk.pipeline.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 #: Sources this version of galtk can fetch from.
 AVAILABLE_SOURCES: tuple[str, ...] = ("sim", "fits")
@@ -61,6 +64,9 @@ def _fits_source(workspace: Workspace, survey: str) -> CutoutSource:
             f"[surveys.{survey}] needs images (glob patterns of FITS files) for the fits source"
         )
     catalog = read_object_catalog(workspace.resolve(section.catalog))
+    if catalog.dropped:
+        counts = ", ".join(f"{count} {reason}" for reason, count in catalog.dropped.items())
+        log.warning("%s: %d objects kept, rows dropped: %s", section.catalog, len(catalog), counts)
     images = expand_image_patterns([workspace.resolve(pattern) for pattern in section.images])
     if not images:
         raise ConfigError(f"[surveys.{survey}] images: no file matches {', '.join(section.images)}")

@@ -175,3 +175,20 @@ def test_missing_fits_settings_give_one_error_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["fetch", "-w", str(tmp_path), "-s", "sdss"])
     assert result.exit_code == 1
     assert "catalog" in result.stderr and "does not exist" in result.stderr
+
+
+def test_dropped_catalog_rows_and_unusable_files_are_reported(tmp_path: Path, frames) -> None:
+    _, stars = frames
+    (tmp_path / "objects.csv").write_text(
+        "id,ra,dec\n" + "".join(f"{name},{ra},{dec}\n" for name, (ra, dec) in stars.items()) + "bad,,1\n"
+    )
+    config = default_config(sim=False)
+    config.surveys = {"sdss": config.surveys["sdss"]}
+    config.surveys["sdss"].source = "fits"
+    config.surveys["sdss"].catalog = "objects.csv"
+    config.surveys["sdss"].images = ["frames/*"]
+    (tmp_path / CONFIG_NAME).write_text(render_config(config))
+    result = CliRunner().invoke(app, ["fetch", "-w", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "1 bad coordinates" in result.stderr
+    assert "notes-r.fits" in result.stderr  # the file that is not FITS is skipped, and said so
