@@ -24,6 +24,7 @@ import glob
 import logging
 import re
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -132,19 +133,26 @@ def index_frames(paths: Sequence[Path], survey: SurveySpec, *, zeropoint: float 
     rejected: list[tuple[str, str]] = []
     for path in paths:
         try:
-            frames.append(_index_one(Path(path), survey, zeropoint))
-        except (OSError, ValueError, _UnusableImage) as error:
+            frames.append(read_frame_info(Path(path), survey, zeropoint))
+        except (OSError, ValueError, UnusableImage) as error:
             rejected.append((str(path), str(error) or type(error).__name__))
     return FrameIndex(frames=tuple(frames), rejected_files=tuple(rejected))
 
 
-class _UnusableImage(Exception):
+class UnusableImage(Exception):
     """A file that is not a usable image for the survey (the message says why)."""
 
 
-def _index_one(path: Path, survey: SurveySpec, zeropoint: float | None) -> FrameInfo:
-    import warnings
+def read_frame_info(path: Path, survey: SurveySpec, zeropoint: float | None = None) -> FrameInfo:
+    """Index one image file (see the module docstring for the band and calibration rules).
 
+    Raises
+    ------
+    OSError, ValueError
+        If the file cannot be read as FITS.
+    UnusableImage
+        If it holds no 2-D celestial image, or its band cannot be told.
+    """
     with fits.open(path, memmap=False, lazy_load_hdus=True) as hdus:
         for index, hdu in enumerate(hdus):
             if not isinstance(hdu, fits.PrimaryHDU | fits.ImageHDU | fits.CompImageHDU):
@@ -161,7 +169,7 @@ def _index_one(path: Path, survey: SurveySpec, zeropoint: float | None) -> Frame
             factor, calibration = _calibration(header, survey, zeropoint)
             shape = (int(header["NAXIS2"]), int(header["NAXIS1"]))
             return FrameInfo(path, index, band, filter_name, shape, wcs.celestial, factor, calibration)
-    raise _UnusableImage("no 2-D image with a celestial WCS")
+    raise UnusableImage("no 2-D image with a celestial WCS")
 
 
 def _detect_band(header: fits.Header, path: Path, bands: Sequence[str]) -> tuple[str, str]:
@@ -171,7 +179,7 @@ def _detect_band(header: fits.Header, path: Path, bands: Sequence[str]) -> tuple
         band = _band_of(name, bands)
         if band:
             return band, name
-    raise _UnusableImage(
+    raise UnusableImage(
         f"cannot tell its band (no {'/'.join(_BAND_KEYWORDS)} keyword or band name in the file name)"
     )
 
@@ -268,10 +276,10 @@ class FitsSource(CutoutSource):
             for frame_number in np.unique(chosen[chosen >= 0]):
                 members = np.flatnonzero(chosen == frame_number)
                 frame = frames[frame_number]
-                wcs = copy.deepcopy(frame.wcs)
-                x, y = pixel_maps(wcs, ra[members], dec[members], survey.pixel_scale, size)
-                cutouts, complete = resample(self._data(frame), x, y)
-                images[members, band_index] = cutouts * np.float32(frame.to_survey_unit)
+                cutouts, complete = cut_from_frame(
+                    frame, self._data(frame), ra[members], dec[members], survey
+                )
+                images[members, band_index] = cutouts
                 valid[members, band_index] = complete
                 for member, ok in zip(members, complete, strict=True):
                     used[member][band_index] = f"{band}={frame.path.name}[{frame.hdu}] ({frame.calibration})"
@@ -348,6 +356,39 @@ class FitsSource(CutoutSource):
             ),
         )
         return index, objects, choices[order]
+
+
+def cut_from_frame(
+    frame: FrameInfo, data: np.ndarray, ra: np.ndarray, dec: np.ndarray, survey: SurveySpec
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cutouts of several objects from one image, in the survey's unit.
+
+    Parameters
+    ----------
+    frame : FrameInfo
+        The image's index entry (WCS and calibration).
+    data : ndarray
+        Its pixels (may be memory-mapped).
+    ra, dec : ndarray
+        Cutout centres in degrees.
+    survey : SurveySpec
+        Cutout grid and unit.
+
+    Returns
+    -------
+    cutouts : ndarray, shape (n, size, size), float32
+    complete : ndarray of bool, shape (n,)
+        Every pixel of the cutout came from valid image pixels.
+    """
+    wcs = copy.deepcopy(frame.wcs)  # astropy WCS objects are not thread-safe
+    x, y = pixel_maps(wcs, ra, dec, survey.pixel_scale, survey.cutout_size)
+    cutouts, complete = resample(data, x, y)
+    return cutouts * np.float32(frame.to_survey_unit), complete
+
+
+def covers_cutouts(frame: FrameInfo, ra: np.ndarray, dec: np.ndarray, survey: SurveySpec) -> np.ndarray:
+    """True where the whole cutout centred on each position (plus one pixel) lies within the image."""
+    return _cutouts_inside(frame, ra, dec, survey.pixel_scale, (survey.cutout_size - 1) / 2.0 + 1.0)
 
 
 def _assign_frames(
