@@ -35,6 +35,9 @@ def fetch_command(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace existing stores (swapped in only once complete).")
     ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="With --resume, try the rows that failed before again.")
+    ] = False,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Cutouts per write batch.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Parallel workers.")] = None,
     workspace: WorkspaceOption = None,
@@ -77,6 +80,7 @@ def fetch_command(
                     ws.store_path(name),
                     resume=resume,
                     overwrite=overwrite,
+                    retry_failed=retry_failed,
                     batch_size=batch_size or fetch_settings.batch_size,
                     workers=workers or fetch_settings.workers,
                     chunk_objects=fetch_settings.chunk_objects,

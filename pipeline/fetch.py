@@ -30,6 +30,7 @@ import numpy as np
 from galtk.errors import StoreError
 from galtk.pipeline.sources.base import CutoutSource, ObjectList
 from galtk.pipeline.store import (
+    STATE_DONE,
     STATE_FAILED,
     CutoutBatch,
     CutoutStore,
@@ -87,6 +88,7 @@ def fetch_survey(
     *,
     resume: bool = False,
     overwrite: bool = False,
+    retry_failed: bool = False,
     batch_size: int = 256,
     workers: int = 2,
     chunk_objects: int = 32,
@@ -107,6 +109,8 @@ def fetch_survey(
         Complete an existing store made by the same source with the same settings.
     overwrite : bool
         Replace an existing store (the old one stays until the new one is complete).
+    retry_failed : bool
+        With ``resume``, produce the rows that failed in earlier runs again too.
     batch_size : int
         Rows per batch; rounded up to a multiple of ``chunk_objects``.
     workers : int
@@ -162,7 +166,7 @@ def fetch_survey(
             target, schema, ra=objects.ra, dec=objects.dec, ids=objects.ids, source=description
         )
 
-    todo = store.pending()
+    todo = np.flatnonzero(store.state != STATE_DONE) if retry_failed else store.pending()
     if on_start:
         on_start(store.n_objects, len(todo))
     written = 0

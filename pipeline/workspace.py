@@ -29,6 +29,7 @@ class SurveySection:
 
     source: str = "sim"
     catalog: str = ""
+    sql: str = ""
     images: list[str] = field(default_factory=list)
     zeropoint: float = 0.0
     release: str = ""
@@ -45,6 +46,9 @@ class FetchSection:
     batch_size: int = 256
     workers: int = 2
     chunk_objects: int = 32
+    connections: int = 4
+    cache_dir: str = "data/cache"
+    cache_max_gb: float = 0.0
 
 
 @dataclass
@@ -100,11 +104,14 @@ _SIMPLE_SECTIONS = {
 _SECTION_COMMENTS = {
     "sim": "The built-in synthetic sky (galtk fetch --source sim): region, galaxies, observing conditions.",
     "surveys": (
-        "One table per survey: source of objects and pixels (sim, fits, or an archive source), the object"
-        " catalog and image files (glob patterns) of the fits source, their AB zero point (0: from BUNIT or"
-        " headers), cutout grid, and the raw store. Paths are relative to this file's directory."
+        "One table per survey: source of objects and pixels (sim, fits, sdss), the object catalog (or, for"
+        " sdss, a SkyServer SQL query instead), image files (glob patterns) of the fits source and their AB"
+        " zero point (0: from BUNIT or headers), cutout grid, raw store (paths relative to this file)."
     ),
-    "fetch": "galtk fetch: rows per write batch, parallel workers, objects per zarr chunk.",
+    "fetch": (
+        "galtk fetch: rows per write batch, parallel workers, objects per zarr chunk; archive sources:"
+        " downloads in flight, cache directory and its size bound in GB (0: unbounded)."
+    ),
     "crossmatch": "galtk crossmatch: match radius, aligned-peak tolerance (SDSS px), test pairs, split seed.",
     "preprocess": "galtk preprocess: dask scheduler (threads, processes, or a dask.distributed address).",
     "train": "galtk train: method and the paper's optimisation settings.",

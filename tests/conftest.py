@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 from galtk.catalogs.synthetic import SimSkyParams
 from galtk.pipeline.sources.sim import SimImagingParams
 from galtk.pipeline.workspace import CONFIG_NAME, default_config, render_config
+
+sys.path.insert(0, str(Path(__file__).parent / "support"))  # test doubles of the archives
 
 
 def write_sim_workspace(
@@ -47,26 +50,39 @@ class FakeArchive:
 
     ``routes[path]`` is a list of answers served in turn (the last one repeats); an answer is a dict with
     ``body`` (bytes), and optionally ``status``, ``headers``, ``delay`` (seconds before answering) and
-    ``truncate`` (send only that many bytes of the body while announcing its full length).
+    ``truncate`` (send only that many bytes of the body while announcing its full length), or a callable
+    taking the request's query parameters (a dict of str) and returning such a dict. ``prefixes[prefix]``
+    is a callable taking (path, parameters) for every path starting with ``prefix``.
     """
 
     def __init__(self) -> None:
         import http.server
         import threading
 
-        self.routes: dict[str, list[dict]] = {}
+        self.routes: dict[str, list] = {}
+        self.prefixes: dict[str, object] = {}
         self.hits: dict[str, int] = {}
         archive = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                path = self.path.split("?")[0]
+                from urllib.parse import parse_qsl, urlsplit
+
+                parts = urlsplit(self.path)
+                path, parameters = parts.path, dict(parse_qsl(parts.query))
                 archive.hits[path] = archive.hits.get(path, 0) + 1
                 answers = archive.routes.get(path)
-                if not answers:
+                prefix = next((p for p in archive.prefixes if path.startswith(p)), None)
+                if answers:
+                    answer = answers[min(archive.hits[path], len(answers)) - 1]
+                    answer = answer(parameters) if callable(answer) else answer
+                elif prefix is not None:
+                    answer = archive.prefixes[prefix](path, parameters)
+                else:
+                    answer = None
+                if answer is None:
                     self.send_error(404)
                     return
-                answer = answers[min(archive.hits[path], len(answers)) - 1]
                 import time
 
                 time.sleep(answer.get("delay", 0))

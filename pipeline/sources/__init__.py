@@ -15,12 +15,13 @@ from galtk.pipeline.sources.base import CutoutSource, ObjectList
 from galtk.pipeline.sources.sim import SimImagingParams, SimSource
 
 if TYPE_CHECKING:
+    from galtk.catalogs.files import ObjectCatalog
     from galtk.pipeline.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 #: Sources this version of galtk can fetch from.
-AVAILABLE_SOURCES: tuple[str, ...] = ("sim", "fits")
+AVAILABLE_SOURCES: tuple[str, ...] = ("sim", "fits", "sdss")
 
 
 def build_source(kind: str, workspace: Workspace, survey: str) -> CutoutSource:
@@ -44,6 +45,8 @@ def build_source(kind: str, workspace: Workspace, survey: str) -> CutoutSource:
         return SimSource(workspace.config.sim_sky, workspace.config.sim_imaging)
     if kind == "fits":
         return _fits_source(workspace, survey)
+    if kind == "sdss":
+        return _sdss_source(workspace, survey)
     raise ConfigError(
         f"source {kind!r} is not available in galtk {__version__}; available: {', '.join(AVAILABLE_SOURCES)}"
     )
@@ -53,7 +56,6 @@ __all__ = ["AVAILABLE_SOURCES", "CutoutSource", "ObjectList", "SimImagingParams"
 
 
 def _fits_source(workspace: Workspace, survey: str) -> CutoutSource:
-    from galtk.catalogs.files import read_object_catalog
     from galtk.pipeline.sources.fits import FitsSource, expand_image_patterns
 
     section = workspace.survey_section(survey)
@@ -63,11 +65,36 @@ def _fits_source(workspace: Workspace, survey: str) -> CutoutSource:
         raise ConfigError(
             f"[surveys.{survey}] needs images (glob patterns of FITS files) for the fits source"
         )
-    catalog = read_object_catalog(workspace.resolve(section.catalog))
-    if catalog.dropped:
-        counts = ", ".join(f"{count} {reason}" for reason, count in catalog.dropped.items())
-        log.warning("%s: %d objects kept, rows dropped: %s", section.catalog, len(catalog), counts)
+    catalog = _read_catalog(workspace, section.catalog)
     images = expand_image_patterns([workspace.resolve(pattern) for pattern in section.images])
     if not images:
         raise ConfigError(f"[surveys.{survey}] images: no file matches {', '.join(section.images)}")
     return FitsSource(catalog, images, zeropoint=section.zeropoint or None)
+
+
+def _sdss_source(workspace: Workspace, survey: str) -> CutoutSource:
+    from galtk.pipeline.sources.sdss import SdssSource
+
+    section = workspace.survey_section(survey)
+    if bool(section.catalog) == bool(section.sql):
+        raise ConfigError(f"[surveys.{survey}] needs either a catalog or an sql query for the sdss source")
+    fetch = workspace.config.fetch
+    bound = int(fetch.cache_max_gb * 1e9) if fetch.cache_max_gb > 0 else None
+    return SdssSource(
+        workspace.resolve(fetch.cache_dir),
+        catalog=_read_catalog(workspace, section.catalog) if section.catalog else None,
+        sql=section.sql or None,
+        max_connections=fetch.connections,
+        max_cache_bytes=bound,
+    )
+
+
+def _read_catalog(workspace: Workspace, path: str) -> ObjectCatalog:
+    """Read a catalog file of the workspace, warning about the rows it drops."""
+    from galtk.catalogs.files import read_object_catalog
+
+    catalog = read_object_catalog(workspace.resolve(path))
+    if catalog.dropped:
+        counts = ", ".join(f"{count} {reason}" for reason, count in catalog.dropped.items())
+        log.warning("%s: %d objects kept, rows dropped: %s", path, len(catalog), counts)
+    return catalog
