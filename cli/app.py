@@ -10,6 +10,7 @@ from galtk import __version__
 from galtk.cli._common import setup_logging
 from galtk.cli.fetch import fetch_command
 from galtk.cli.init import init_command
+from galtk.cli.models import models_command
 
 app = typer.Typer(
     name="galtk",
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.command("init")(init_command)
 app.command("fetch")(fetch_command)
+app.command("models")(models_command)
 
 
 def _print_version(value: bool) -> None:

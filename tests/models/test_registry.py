@@ -1,0 +1,131 @@
+"""The method table: names and aliases, networks per method, and the shapes it declares."""
+
+import pytest
+import torch
+
+from galtk.errors import GaltkError
+from galtk.models.registry import KINDS, METHODS, NetworkSpec, build_networks, format_shape, resolve_method
+
+TINY = 1 / 16
+ALIASES = {
+    "ours": ("1", "2"),
+    "pix2pix": ("3", "a"),
+    "cyclegan-adapted": ("4", "b"),
+    "cyclegan-pid": ("5", "c"),
+    "cyclegan-id": ("6", "d"),
+    "cyclegan-id-ps": ("7", "e"),
+    "ours-auto": ("8", "f"),
+    "cyclegan": ("9", "g"),
+    "augcgan": ("10", "h"),
+}
+
+
+def _distinct_networks() -> list[NetworkSpec]:
+    seen, specs = set(), []
+    for method in METHODS.values():
+        for net in method.networks:
+            if (net.kind.name, net.inputs) not in seen:
+                seen.add((net.kind.name, net.inputs))
+                specs.append(net)
+    return specs
+
+
+NETWORKS = _distinct_networks()
+
+
+def _ids(net: NetworkSpec) -> str:
+    return f"{net.kind.name}-{'x'.join(str(d) for d in net.inputs[0][2:]) or 'code'}"
+
+
+def _inputs(net: NetworkSpec, batch: int = 2, bands: int = 5) -> list[torch.Tensor]:
+    values = {"B": batch, "C": bands}
+    return [torch.randn(*(values.get(d, d) for d in shape)) for shape in net.inputs]  # type: ignore[misc]
+
+
+def _output_shape(net: NetworkSpec, batch: int = 2, bands: int = 5) -> tuple[int, ...]:
+    values = {"B": batch, "C": bands}
+    return tuple(values.get(d, d) for d in net.output)  # type: ignore[misc]
+
+
+def test_all_methods_and_aliases_resolve() -> None:
+    assert list(METHODS) == list(ALIASES)
+    for name, aliases in ALIASES.items():
+        assert resolve_method(name).name == name
+        assert resolve_method(name.upper()).name == name
+        for alias in aliases:
+            assert resolve_method(alias).name == name
+    assert sorted(int(a) for m in METHODS.values() for a in m.aliases if a.isdigit()) == list(range(1, 11))
+
+
+def test_unknown_method_lists_the_known_names() -> None:
+    with pytest.raises(GaltkError) as error:
+        resolve_method("cyclegan-xl")
+    message = str(error.value)
+    assert "cyclegan-xl" in message
+    for name, aliases in ALIASES.items():
+        assert f"{name} ({', '.join(aliases)})" in message
+
+
+def test_networks_of_each_method() -> None:
+    roles = {name: [net.role for net in method.networks] for name, method in METHODS.items()}
+    assert roles["ours"] == ["A_X", "A_Y", "NE_X", "NE_Y", "D_X", "D_Y", "G_XY", "G_YX"]
+    assert roles["ours-auto"] == ["G_XY", "G_YX", "NE_X", "NE_Y", "D_X", "D_Y"]
+    for name in ("pix2pix", "cyclegan-adapted", "cyclegan-pid", "cyclegan-id", "cyclegan-id-ps", "cyclegan"):
+        assert roles[name] == ["G_XY", "G_YX", "D_X", "D_Y"]
+    assert roles["augcgan"] == ["G_XY", "G_YX", "E_Y", "E_X", "D_X", "D_Y", "DZ_X", "DZ_Y"]
+    kinds = {net.kind.name for net in METHODS["cyclegan-id-ps"].networks}
+    assert kinds == {"generator-sdss-to-cfht-ps", "generator-cfht-to-sdss-ps", "discriminator"}
+
+
+def test_regridded_methods_use_64_pixel_cfht() -> None:
+    for name in ("cyclegan", "augcgan"):
+        sizes = {dim for net in METHODS[name].networks for shape in net.inputs for dim in shape[2:]}
+        assert sizes <= {64}
+    ours_sizes = {net.inputs[0][-1] for net in METHODS["ours"].networks if net.role in ("A_Y", "D_Y", "G_YX")}
+    assert ours_sizes == {136}
+
+
+def test_build_networks_builds_every_role() -> None:
+    nets = build_networks("10", device="meta")
+    assert set(nets) == {net.role for net in METHODS["augcgan"].networks}
+    assert all(p.is_meta for net in nets.values() for p in net.parameters())
+
+
+def test_every_kind_is_used_and_matches_spec_count() -> None:
+    used = {net.kind.name for method in METHODS.values() for net in method.networks}
+    assert used == set(KINDS)
+    with torch.device("meta"):
+        for kind in KINDS.values():
+            assert sum(p.numel() for p in kind.build().parameters()) == kind.spec_parameters, kind.name
+
+
+def test_format_shape_fills_in_the_band_count() -> None:
+    assert format_shape(("B", "C", 64, 64), bands=3) == "(B, 3, 64, 64)"
+
+
+@pytest.mark.parametrize("net", NETWORKS, ids=_ids)
+def test_declared_shapes_channels_last_and_bf16_autocast(net: NetworkSpec) -> None:
+    model = net.kind.build(width=TINY)
+    inputs = _inputs(net)
+    with torch.no_grad():
+        reference = model(*inputs)
+        assert reference.shape == _output_shape(net)
+        model = model.to(memory_format=torch.channels_last)
+        channels_last = [x.to(memory_format=torch.channels_last) if x.dim() == 4 else x for x in inputs]
+        assert torch.allclose(model(*channels_last), reference, rtol=1e-4, atol=1e-5)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            mixed = model(*inputs)
+    assert mixed.shape == reference.shape
+    assert torch.isfinite(mixed).all()
+    assert (mixed.float() - reference).norm() <= 0.1 * reference.norm() + 1e-3
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_traces_as_one_graph(kind: str) -> None:
+    net = next(n for n in NETWORKS if n.kind.name == kind)
+    model = net.kind.build(width=TINY)
+    inputs = _inputs(net, batch=1)
+    torch._dynamo.reset()
+    compiled = torch.compile(model, fullgraph=True, backend="eager")
+    with torch.no_grad():
+        assert torch.allclose(compiled(*inputs), model(*inputs), rtol=1e-5, atol=1e-6)
