@@ -32,6 +32,9 @@ class SurveySection:
     sql: str = ""
     images: list[str] = field(default_factory=list)
     zeropoint: float = 0.0
+    hips: list[str] = field(default_factory=list)
+    hips_server: str = ""
+    hips_scale: float = 1.0
     release: str = ""
     bands: list[str] = field(default_factory=lambda: list(BANDS))
     cutout_size: int = 0
@@ -104,9 +107,10 @@ _SIMPLE_SECTIONS = {
 _SECTION_COMMENTS = {
     "sim": "The built-in synthetic sky (galtk fetch --source sim): region, galaxies, observing conditions.",
     "surveys": (
-        "One table per survey: source of objects and pixels (sim, fits, sdss), the object catalog (or, for"
-        " sdss, a SkyServer SQL query instead), image files (glob patterns) of the fits source and their AB"
-        " zero point (0: from BUNIT or headers), cutout grid, raw store (paths relative to this file)."
+        "One table per survey: source of objects and pixels (sim, fits, sdss, hips), the object catalog (or,"
+        " for sdss, a SkyServer SQL query instead), image files (glob patterns) of the fits source and their"
+        " AB zero point (0: from BUNIT or headers), one HiPS per band of the hips source (hips2fits server,"
+        " default astroquery's, and a scale factor), cutout grid, raw store (paths relative to this file)."
     ),
     "fetch": (
         "galtk fetch: rows per write batch, parallel workers, objects per zarr chunk; archive sources:"

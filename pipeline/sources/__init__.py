@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Sources this version of galtk can fetch from.
-AVAILABLE_SOURCES: tuple[str, ...] = ("sim", "fits", "sdss")
+AVAILABLE_SOURCES: tuple[str, ...] = ("sim", "fits", "sdss", "hips")
 
 
 def build_source(kind: str, workspace: Workspace, survey: str) -> CutoutSource:
@@ -47,6 +47,8 @@ def build_source(kind: str, workspace: Workspace, survey: str) -> CutoutSource:
         return _fits_source(workspace, survey)
     if kind == "sdss":
         return _sdss_source(workspace, survey)
+    if kind == "hips":
+        return _hips_source(workspace, survey)
     raise ConfigError(
         f"source {kind!r} is not available in galtk {__version__}; available: {', '.join(AVAILABLE_SOURCES)}"
     )
@@ -98,3 +100,23 @@ def _read_catalog(workspace: Workspace, path: str) -> ObjectCatalog:
         counts = ", ".join(f"{count} {reason}" for reason, count in catalog.dropped.items())
         log.warning("%s: %d objects kept, rows dropped: %s", path, len(catalog), counts)
     return catalog
+
+
+def _hips_source(workspace: Workspace, survey: str) -> CutoutSource:
+    from galtk.pipeline.sources.hips import HipsSource
+
+    section = workspace.survey_section(survey)
+    if not section.catalog:
+        raise ConfigError(f"[surveys.{survey}] needs a catalog (ra, dec[, id] file) for the hips source")
+    if len(section.hips) != len(section.bands):
+        raise ConfigError(
+            f"[surveys.{survey}] hips must name one HiPS per band ({', '.join(section.bands)}), "
+            f"e.g. hips = [\"CDS/P/SDSS9/u\", ...]"
+        )
+    return HipsSource(
+        _read_catalog(workspace, section.catalog),
+        section.hips,
+        server=section.hips_server or None,
+        scale=section.hips_scale,
+        max_connections=workspace.config.fetch.connections,
+    )
