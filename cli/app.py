@@ -8,9 +8,11 @@ import typer
 
 from galtk import __version__
 from galtk.cli._common import setup_logging
+from galtk.cli.crossmatch import crossmatch_command
 from galtk.cli.fetch import fetch_command
 from galtk.cli.init import init_command
 from galtk.cli.models import models_command
+from galtk.cli.preprocess import preprocess_command
 
 app = typer.Typer(
     name="galtk",
@@ -22,6 +24,8 @@ app = typer.Typer(
 app.command("init")(init_command)
 app.command("fetch")(fetch_command)
 app.command("models")(models_command)
+app.command("crossmatch")(crossmatch_command)
+app.command("preprocess")(preprocess_command)
 
 
 def _print_version(value: bool) -> None:

@@ -13,6 +13,11 @@ Layout of a store (a directory)::
 Group attributes hold the survey, release, bands, pixel scale, cutout size, unit, the list of transforms
 applied and the provenance (galtk version, creation time, source description).
 
+Derived image arrays (``galtk preprocess`` adds ``rescaled`` and, for CFHT, ``regridded``) share the object
+chunking of ``images``; each is written under a temporary name and renamed into place when complete
+(:meth:`CutoutStore.create_image_array`, :meth:`CutoutStore.install_array`), and its transform is recorded
+in the ``transforms`` attribute (:meth:`CutoutStore.add_transform`).
+
 Crash safety: zarr writes each chunk file atomically (temporary file, then rename), and a row only counts
 as written once its ``state`` flag says so, which is written after the row's pixels, validity and extras.
 A killed writer therefore leaves rows that are either complete or still pending, never half-written rows
@@ -52,6 +57,10 @@ STATE_FAILED: int = 2
 #: Default number of objects per images chunk (see docs/data-model.md for the measurements behind it).
 DEFAULT_CHUNK_OBJECTS = 32
 _CATALOG_CHUNK = 8192
+_EXTRA_FILL: dict[str, Any] = {"float32": np.nan, "str": "", "int64": -1}
+#: Prefix of arrays still being written (see :meth:`CutoutStore.create_image_array`).
+TEMPORARY_PREFIX = "_galtk_tmp_"
+_RETIRED_PREFIX = "_galtk_old_"
 
 
 @dataclass(frozen=True)
@@ -64,8 +73,8 @@ class ExtraArray:
         Array name in the store.
     per_band : bool
         Shape (object, band) when true, else (object,).
-    dtype : {"float32", "str"}
-        Element type; float arrays are filled with NaN, string arrays with "".
+    dtype : {"float32", "str", "int64"}
+        Element type; float arrays are filled with NaN, string arrays with "", integer arrays with -1.
     unit : str
         Physical unit ("" when dimensionless).
     description : str
@@ -79,9 +88,9 @@ class ExtraArray:
     description: str
 
     def __post_init__(self) -> None:
-        if self.dtype not in ("float32", "str"):
+        if self.dtype not in _EXTRA_FILL:
             raise ValueError(
-                f"extra array {self.name!r}: dtype must be 'float32' or 'str', not {self.dtype!r}"
+                f"extra array {self.name!r}: dtype must be 'float32', 'str' or 'int64', not {self.dtype!r}"
             )
 
 
@@ -286,7 +295,7 @@ class CutoutStore:
             attributes = {"long_name": extra.description}
             if extra.unit:
                 attributes["units"] = extra.unit
-            fill = "" if extra.dtype == "str" else np.nan
+            fill = _EXTRA_FILL[extra.dtype]
             dtype = str if extra.dtype == "str" else extra.dtype
             _create_object_array(
                 group, extra.name, n_objects, bands if extra.per_band else None, dtype, fill, attributes
@@ -343,8 +352,16 @@ class CutoutStore:
                 array.resize((n, *array.shape[1:]))
                 trimmed = True
         for partial in self.path.rglob("*.partial"):
-            partial.unlink(missing_ok=True)
-        if trimmed:
+            if partial.is_file():
+                partial.unlink(missing_ok=True)
+        leftovers = self._recover_retired_arrays()
+        for name in list(self._group.array_keys()):
+            if name.startswith(TEMPORARY_PREFIX):
+                _remove(self.path / name)
+                leftovers = True
+        if leftovers:
+            self._reopen()
+        if trimmed or leftovers:
             self._consolidate()
 
     def _consolidate(self) -> None:
@@ -470,6 +487,12 @@ class CutoutStore:
             Identifiers of the new objects.
         """
         self._check_batch(batch)
+        derived = self.derived_arrays()
+        if derived:
+            raise StoreError(
+                f"{self.path} holds derived arrays ({', '.join(derived)}) that new rows would leave stale; "
+                "append to the raw store and preprocess again"
+            )
         n = len(batch)
         if not len(ra) == len(dec) == len(ids) == n:
             raise ValueError("ra, dec and ids must have one entry per row of the batch")
@@ -488,6 +511,158 @@ class CutoutStore:
         """Update group attributes (JSON-serialisable values)."""
         self._group.attrs.update(attributes)
         self._consolidate()
+
+    # ------------------------------------------------------------------ derived image arrays
+    def create_image_array(
+        self,
+        name: str,
+        *,
+        size: int | None = None,
+        dims: tuple[str, str] = ("y", "x"),
+        attributes: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Create an empty (object, band, y, x) float32 array beside ``images`` under a temporary name.
+
+        The array has the object chunking of ``images``, NaN fill and no compression. Write its rows (for
+        example with :meth:`array`), then call :meth:`install_array` to give it its final ``name``; until
+        then readers never see it, and a writable :meth:`open` deletes it if its writer died.
+
+        Parameters
+        ----------
+        name : str
+            Final array name (``rescaled``, ``regridded``, ...).
+        size : int, optional
+            Side of the images in pixels (default: the store's cutout size).
+        dims : tuple of str
+            Names of the two pixel dimensions. xarray needs names other than ``("y", "x")`` for a size
+            other than the cutout size.
+        attributes : mapping, optional
+            Array attributes (``units``, ``long_name``, ...); ``coordinates`` is added.
+
+        Returns
+        -------
+        str
+            The temporary name to write to.
+        """
+        self._check_writable()
+        if name in {*self._object_array_names(), "band"} or name.startswith("_"):
+            raise ValueError(f"{name!r} cannot be the name of a derived image array")
+        size = self.schema.cutout_size if size is None else int(size)
+        if size != self.schema.cutout_size and tuple(dims) == ("y", "x"):
+            raise ValueError(f"a {size}-pixel array needs its own dimension names, not ('y', 'x')")
+        temporary = TEMPORARY_PREFIX + name
+        if temporary in set(self._group.array_keys()):
+            self.delete_array(temporary)
+        bands = len(self.schema.bands)
+        self._group.create_array(
+            temporary,
+            shape=(self.n_objects, bands, size, size),
+            chunks=(self.schema.chunk_objects, bands, size, size),
+            dtype="float32",
+            fill_value=np.nan,
+            compressors=None,
+            dimension_names=("object", "band", *dims),
+            attributes={**dict(attributes or {}), "coordinates": "ra dec id"},
+        )
+        return temporary
+
+    def install_array(self, temporary: str, name: str) -> None:
+        """Rename a completely written temporary array to ``name``, replacing an existing ``name``.
+
+        The previous array is moved aside first and deleted last, so a crash leaves either the old or the
+        new array under ``name`` (a writable :meth:`open` puts the old one back if the swap was cut short).
+        Consolidated metadata is refreshed.
+        """
+        self._check_writable()
+        if name in {*self._object_array_names(), "band"} or name.startswith("_"):
+            raise ValueError(f"{name!r} cannot be the name of a derived image array")
+        arrays = set(self._group.array_keys())
+        if temporary not in arrays:
+            raise StoreError(f"{self.path} has no array {temporary!r} to install")
+        retired = self.path / (_RETIRED_PREFIX + name)
+        if retired.exists():
+            _remove(retired)
+        if name in arrays:
+            os.replace(self.path / name, retired)
+        os.replace(self.path / temporary, self.path / name)
+        if retired.exists():
+            _remove(retired)
+        self._reopen()
+        self._consolidate()
+
+    def delete_array(self, name: str) -> None:
+        """Delete a derived or temporary array (the arrays of the raw layout cannot be deleted)."""
+        self._check_writable()
+        if name in self._object_array_names() or name == "band":
+            raise ValueError(f"{name!r} is part of the cutout store layout and cannot be deleted")
+        target = self.path / name
+        if target.exists():
+            _remove(target)
+        self._reopen()
+        self._consolidate()
+
+    def has_array(self, name: str) -> bool:
+        """True if the store holds an array called ``name``."""
+        return name in set(self._group.array_keys())
+
+    def array(self, name: str) -> zarr.Array:
+        """The zarr array called ``name`` (derived, temporary or part of the layout)."""
+        if not self.has_array(name):
+            raise KeyError(f"store {self.path} has no array {name!r}")
+        return self._group[name]
+
+    def derived_arrays(self) -> list[str]:
+        """Names of the installed derived image arrays (``rescaled``, ``regridded``, ...)."""
+        layout = {*self._object_array_names(), "band"}
+        return sorted(
+            name for name in self._group.array_keys() if name not in layout and not name.startswith("_")
+        )
+
+    @property
+    def transforms(self) -> list[dict[str, Any]]:
+        """The transform records of the ``transforms`` attribute (oldest first)."""
+        return [dict(record) for record in self._group.attrs.get("transforms", [])]
+
+    def add_transform(self, record: Mapping[str, Any], *, replace: bool = False) -> None:
+        """Append a transform record to the ``transforms`` attribute.
+
+        Parameters
+        ----------
+        record : mapping
+            JSON-serialisable description; its ``array`` key names the array the transform produced.
+        replace : bool
+            Drop earlier records for the same ``array`` first (the array was recomputed).
+        """
+        self._check_writable()
+        records = self.transforms
+        if replace:
+            records = [item for item in records if item.get("array") != record.get("array")]
+        records.append(dict(record))
+        self._group.attrs["transforms"] = records
+        self._consolidate()
+
+    def consolidate(self) -> None:
+        """Refresh the consolidated metadata that ``xarray.open_zarr`` reads."""
+        self._consolidate()
+
+    def _reopen(self) -> None:
+        self._group = _open_group(self.path, "r+")
+
+    def _recover_retired_arrays(self) -> bool:
+        """Finish a swap of :meth:`install_array` that a crash interrupted; True if there was one."""
+        found = False
+        for retired in self.path.glob(_RETIRED_PREFIX + "*"):
+            found = True
+            name = retired.name[len(_RETIRED_PREFIX) :]
+            if (self.path / name).exists():
+                _remove(retired)
+            else:
+                os.replace(retired, self.path / name)
+        return found
+
+    def _check_writable(self) -> None:
+        if self._group.read_only:
+            raise StoreError(f"{self.path} was opened read-only; open it with mode='r+' to change it")
 
     def _object_array_names(self) -> list[str]:
         names = ["images", "valid", *(extra.name for extra in self.schema.extras), "ra", "dec", "id"]
@@ -609,4 +784,6 @@ def _create_object_array(
 def _as_stored(values: np.ndarray, extra: ExtraArray) -> np.ndarray:
     if extra.dtype == "str":
         return np.asarray(values, dtype=object)
+    if extra.dtype == "int64":
+        return np.asarray(values, dtype=np.int64)
     return np.asarray(values, dtype=np.float32)

@@ -21,6 +21,8 @@ from galtk.pipeline.sources.sim import SimImagingParams
 from galtk.pipeline.surveys import BANDS, SURVEYS, SurveySpec, get_survey
 
 CONFIG_NAME = "galtk.toml"
+#: Test share of the paper's pairs (2,500 of 5,057), the default split of synthetic-sky workspaces.
+SIM_TEST_FRACTION = 0.4944
 
 
 @dataclass
@@ -56,12 +58,29 @@ class FetchSection:
 
 @dataclass
 class CrossmatchSection:
-    """``[crossmatch]``: defaults of ``galtk crossmatch`` (paper values)."""
+    """``[crossmatch]``: defaults of ``galtk crossmatch`` (paper values) and its output paths."""
 
     radius_arcsec: float = 1.0
     peak_tolerance_px: float = 1.0
+    peak_smoothing_arcsec: float = 0.6
+    peak_search_arcsec: float = 4.0
     n_test: int = 2500
+    test_fraction: float = 0.0
     seed: int = 0
+    paired: str = "data/paired.zarr"
+    unpaired_sdss: str = "data/unpaired_sdss.zarr"
+    unpaired_cfht: str = "data/unpaired_cfht.zarr"
+    summary: str = "data/crossmatch_summary.json"
+
+    def __post_init__(self) -> None:
+        if self.radius_arcsec <= 0 or self.peak_tolerance_px <= 0 or self.peak_search_arcsec <= 0:
+            raise ValueError("radius_arcsec, peak_tolerance_px and peak_search_arcsec must be positive")
+        if self.peak_smoothing_arcsec < 0:
+            raise ValueError("peak_smoothing_arcsec must not be negative")
+        if self.n_test < 1:
+            raise ValueError(f"n_test must be at least 1, got {self.n_test}")
+        if not 0.0 <= self.test_fraction < 1.0:
+            raise ValueError(f"test_fraction must be in [0, 1) (0: use n_test), got {self.test_fraction}")
 
 
 @dataclass
@@ -69,6 +88,14 @@ class PreprocessSection:
     """``[preprocess]``: defaults of ``galtk preprocess``."""
 
     scheduler: str = "threads"
+    workers: int = 0
+    stores: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.workers < 0:
+            raise ValueError(f"workers must not be negative (0: one per CPU core), got {self.workers}")
+        if not self.scheduler.strip():
+            raise ValueError("scheduler must be threads, processes or a dask.distributed address")
 
 
 @dataclass
@@ -116,8 +143,14 @@ _SECTION_COMMENTS = {
         "galtk fetch: rows per write batch, parallel workers, objects per zarr chunk; archive sources:"
         " downloads in flight, cache directory and its size bound in GB (0: unbounded)."
     ),
-    "crossmatch": "galtk crossmatch: match radius, aligned-peak tolerance (SDSS px), test pairs, split seed.",
-    "preprocess": "galtk preprocess: dask scheduler (threads, processes, or a dask.distributed address).",
+    "crossmatch": (
+        "galtk crossmatch: match radius, aligned-peak test (tolerance in SDSS px, smoothing and search radius"
+        " of the peak finder), test pairs (n_test, or test_fraction when > 0), split seed, output paths."
+    ),
+    "preprocess": (
+        "galtk preprocess: dask scheduler (threads, processes, or a dask.distributed address), workers"
+        " (0: one per core), stores (empty: the crossmatch outputs)."
+    ),
     "train": "galtk train: method and the paper's optimisation settings.",
 }
 
@@ -146,7 +179,10 @@ def default_config(*, sim: bool) -> Config:
             pixel_scale=spec.pixel_scale,
             store=f"data/raw/{name}.zarr",
         )
-    return Config(surveys=surveys)
+    config = Config(surveys=surveys)
+    if sim:  # a synthetic sky holds far fewer than the paper's 5,057 pairs: keep the paper's test share
+        config.crossmatch.test_fraction = SIM_TEST_FRACTION
+    return config
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def _hips_source(workspace: Workspace, survey: str) -> CutoutSource:
     if len(section.hips) != len(section.bands):
         raise ConfigError(
             f"[surveys.{survey}] hips must name one HiPS per band ({', '.join(section.bands)}), "
-            f"e.g. hips = [\"CDS/P/SDSS9/u\", ...]"
+            f'e.g. hips = ["CDS/P/SDSS9/u", ...]'
         )
     return HipsSource(
         _read_catalog(workspace, section.catalog),

@@ -1,0 +1,163 @@
+"""``galtk crossmatch``: paired train/test and unpaired stores from the two raw stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from galtk.cli._common import WorkspaceOption, console, exit_with_error, reports_errors
+from galtk.errors import ConfigError
+
+if TYPE_CHECKING:
+    from galtk.pipeline.workspace import Workspace
+
+
+@reports_errors
+def crossmatch_command(
+    sdss: Annotated[
+        Path | None, typer.Option("--sdss", help="Raw SDSS store (default: [surveys.sdss] store).")
+    ] = None,
+    cfht: Annotated[
+        Path | None, typer.Option("--cfht", help="Raw CFHT store (default: [surveys.cfht] store).")
+    ] = None,
+    radius: Annotated[float | None, typer.Option("--radius", min=0.0, help="Match radius in arcsec.")] = None,
+    peak_tolerance: Annotated[
+        float | None,
+        typer.Option(
+            "--peak-tolerance",
+            min=0.0,
+            help="Largest distance of the two peaks, in SDSS pixels.",
+        ),
+    ] = None,
+    n_test: Annotated[
+        int | None, typer.Option("--n-test", min=1, help="Number of test pairs (the paper: 2,500).")
+    ] = None,
+    test_fraction: Annotated[
+        float | None,
+        typer.Option("--test-fraction", min=0.0, max=1.0, help="Fraction of test pairs."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the train/test split.")] = None,
+    paired: Annotated[Path | None, typer.Option("--paired", help="Paired store to write.")] = None,
+    unpaired_sdss: Annotated[
+        Path | None, typer.Option("--unpaired-sdss", help="Unpaired SDSS store to write.")
+    ] = None,
+    unpaired_cfht: Annotated[
+        Path | None, typer.Option("--unpaired-cfht", help="Unpaired CFHT store to write.")
+    ] = None,
+    summary: Annotated[Path | None, typer.Option("--summary", help="JSON summary to write.")] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace existing outputs (only once the new ones are complete)."),
+    ] = False,
+    workers: Annotated[int | None, typer.Option(min=1, help="Threads reading cutouts.")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Cross-match the SDSS and CFHT stores: pairs (train/test split) and the unpaired stores of each survey.
+
+    Objects are matched by position (mutual nearest within the radius) and kept as pairs when their cutouts'
+    peaks agree on the SDSS grid; the summary of every step is printed and saved as JSON.
+    """
+    from galtk.pipeline.crossmatch import CrossmatchOutputs, CrossmatchSettings, crossmatch
+    from galtk.pipeline.workspace import load_workspace
+
+    if n_test is not None and test_fraction is not None:
+        raise ConfigError("--n-test and --test-fraction exclude each other")
+    ws = load_workspace(workspace)
+    defaults = ws.config.crossmatch
+    if n_test is None and test_fraction is None and defaults.test_fraction > 0:
+        test_fraction = defaults.test_fraction
+    settings = CrossmatchSettings(
+        radius_arcsec=radius if radius is not None else defaults.radius_arcsec,
+        peak_tolerance_px=peak_tolerance if peak_tolerance is not None else defaults.peak_tolerance_px,
+        peak_smoothing_arcsec=defaults.peak_smoothing_arcsec,
+        peak_search_arcsec=defaults.peak_search_arcsec,
+        n_test=None if test_fraction is not None else (n_test or defaults.n_test),
+        test_fraction=test_fraction,
+        seed=seed if seed is not None else defaults.seed,
+    )
+    outputs = CrossmatchOutputs(
+        paired=_path(ws, paired, defaults.paired),
+        unpaired={
+            "sdss": _path(ws, unpaired_sdss, defaults.unpaired_sdss),
+            "cfht": _path(ws, unpaired_cfht, defaults.unpaired_cfht),
+        },
+        summary=_path(ws, summary, defaults.summary),
+    )
+    inputs = (
+        ws.resolve(sdss) if sdss else ws.store_path("sdss"),
+        ws.resolve(cfht) if cfht else ws.store_path("cfht"),
+    )
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("cutouts"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        current: list[Any] = []
+
+        def on_stage(description: str, total: int) -> None:
+            current[:] = [progress.add_task(description, total=total)]
+
+        def on_progress(rows: int) -> None:
+            if current:
+                progress.advance(current[0], rows)
+
+        try:
+            result = crossmatch(
+                *inputs,
+                outputs,
+                settings=settings,
+                overwrite=overwrite,
+                workers=workers or ws.config.fetch.workers,
+                on_stage=on_stage,
+                on_progress=on_progress,
+            )
+        except KeyboardInterrupt:
+            exit_with_error("interrupted; no output was changed", code=130)
+            return
+    console.print(_summary_table(result))
+    console.print(f"Summary saved to [bold]{_relative(outputs.summary, ws.root)}[/bold]", highlight=False)
+
+
+def _path(ws: Workspace, flag: Path | None, default: str) -> Path:
+    return ws.resolve(flag if flag is not None else default)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _summary_table(summary: dict[str, Any]) -> Table:
+    names = list(summary["inputs"])
+    table = Table(title="galtk crossmatch")
+    table.add_column("step")
+    for name in names:
+        table.add_column(name, justify="right")
+    positional = summary["positional"]
+    peak = summary["peak_test"]
+    pairs = summary["pairs"]
+    excluded = summary["excluded"]
+
+    def row(label: str, *values: Any) -> None:
+        table.add_row(label, *(f"{value:,}" if isinstance(value, int) else str(value) for value in values))
+
+    row("objects", *(summary["inputs"][name]["objects"] for name in names))
+    row("usable (fetched)", *(summary["inputs"][name]["usable"] for name in names))
+    row("within radius (candidate pairs)", *([positional["candidates_within_radius"]] * 2))
+    row("mutual nearest matches", *([positional["mutual_nearest"]] * 2))
+    row("  ties / many-to-one", *(f"{positional['ties'][n]} / {positional['many_to_one'][n]}" for n in names))
+    row("  ambiguous (excluded)", *(positional["ambiguous"][name] for name in names))
+    row("peak test rejected (excluded)", *([peak["rejected"]] * 2))
+    row("pairs: train / test", *([f"{pairs['train']:,} / {pairs['test']:,}"] * 2))
+    row("same id as a pair (excluded)", *(excluded[name]["same_id_as_paired"] for name in names))
+    row("unpaired", *(summary["unpaired"][name] for name in names))
+    return table

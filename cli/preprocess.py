@@ -1,0 +1,126 @@
+"""``galtk preprocess``: rescaled (and regridded CFHT) arrays next to the images of the data-set stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from galtk.cli._common import WorkspaceOption, console, exit_with_error, reports_errors
+
+if TYPE_CHECKING:
+    from galtk.pipeline.preprocess import PreprocessReport
+
+
+@reports_errors
+def preprocess_command(
+    stores: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Cutout or paired stores (default: [preprocess] stores, or else the crossmatch outputs).",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler: threads, processes, synchronous, or a dask.distributed address "
+            "(tcp://host:8786) whose workers see the stores at the same paths.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Threads or processes of a local scheduler (default: all cores)."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Recompute rescaled/regridded arrays that exist already.")
+    ] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Rescale every store (CFHT x 1e-3, then signed square root) and regrid CFHT onto the SDSS grid.
+
+    Results are stored next to the images as the arrays `rescaled` and `regridded`, with their units and
+    transform history in attributes. A store that is already rescaled is refused unless --overwrite is given.
+    """
+    from galtk.pipeline.preprocess import RegridTarget, check_preprocessable, check_scheduler, preprocess_many
+    from galtk.pipeline.workspace import load_workspace
+
+    ws = load_workspace(workspace)
+    settings = ws.config.preprocess
+    if stores:
+        paths = [ws.resolve(path) for path in stores]
+    elif settings.stores:
+        paths = [ws.resolve(path) for path in settings.stores]
+    else:
+        crossmatch = ws.config.crossmatch
+        paths = [
+            ws.resolve(path)
+            for path in (crossmatch.paired, crossmatch.unpaired_sdss, crossmatch.unpaired_cfht)
+        ]
+    scheduler = check_scheduler(scheduler or settings.scheduler)
+    for path in paths:  # refuse before any work starts
+        check_preprocessable(path, overwrite=overwrite)
+    regrid = {}
+    if "sdss" in ws.config.surveys:
+        grid = ws.survey("sdss")
+        regrid["cfht"] = RegridTarget("sdss", grid.pixel_scale, grid.cutout_size)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("cutouts"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        current: list[int] = []
+
+        def on_start(description: str, total: int) -> None:
+            current[:] = [progress.add_task(description, total=total)]
+
+        def on_progress(rows: int) -> None:
+            if current:
+                progress.advance(current[0], rows)
+
+        try:
+            reports = preprocess_many(
+                paths,
+                overwrite=overwrite,
+                regrid=regrid,
+                scheduler=scheduler,
+                workers=workers or settings.workers or None,
+                on_start=on_start,
+                on_progress=on_progress,
+            )
+        except KeyboardInterrupt:
+            exit_with_error(
+                "interrupted; the store being processed keeps its previous arrays (finished stores are done:"
+                " rerun with the remaining stores, or --overwrite)",
+                code=130,
+            )
+            return
+    console.print(_summary(reports, ws.root))
+
+
+def _summary(reports: list[PreprocessReport], root: Path) -> Table:
+    table = Table(title="galtk preprocess")
+    for column in ("store", "survey", "objects", "arrays", "NaN px in valid bands", "per s"):
+        table.add_column(column, justify="left" if column in ("store", "survey", "arrays") else "right")
+    for report in reports:
+        try:
+            where = str(report.path.relative_to(root))
+        except ValueError:
+            where = str(report.path)
+        rate = report.objects / report.seconds if report.seconds > 0 else 0.0
+        table.add_row(
+            where,
+            report.survey,
+            f"{report.objects:,}",
+            ", ".join(report.arrays),
+            f"{report.nonfinite_valid_pixels:,}",
+            f"{rate:,.0f}",
+        )
+    return table

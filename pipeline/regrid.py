@@ -1,0 +1,220 @@
+"""Bilinear regridding of whole batches of cutouts onto another cutout grid (SPEC section 3, step 3).
+
+Every galtk cutout lies on a north-up TAN grid centred on its object
+(:func:`galtk.pipeline.geometry.cutout_wcs`), so the pixel mapping from one survey's grid onto another's
+(CFHT 136 px at 0.186"/px onto SDSS 64 px at 0.396"/px) is the same for every object. :class:`RegridMap`
+computes it once through the two cutouts' WCSs and applies it to arrays of any leading shape, e.g. a
+(objects, bands, 136, 136) chunk, as a row pass and a column pass of gathers and weighted sums: 0.15-0.2 ms
+per 5-band cutout on one core instead of the 9-15 ms of a per-image ``reproject.reproject_interp`` call
+(``benchmarks/regrid.py``), with the same result as ``reproject_interp(order="bilinear")`` up to float32
+rounding (the tests require max |difference| <= 1e-5 of the image maximum).
+
+Interpolation follows reproject's conventions: pixel values sit at pixel centres, output pixels whose centre
+falls within the outer half of the input's border pixels take the border value, and output pixels outside the
+input grid are NaN. A NaN input pixel makes every output pixel interpolated from it NaN, so invalid data stays
+flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from galtk.pipeline.geometry import cutout_wcs
+
+#: Reference position for computing the mapping; any position gives the same mapping (tested).
+_REFERENCE_RA_DEC = (150.0, 2.0)
+
+
+@dataclass(frozen=True, eq=False)
+class _Axis:
+    """Bilinear taps along one axis: output position i reads input ``lo[i]`` and ``lo[i] + 1``."""
+
+    lo: np.ndarray
+    frac: np.ndarray
+    outside: np.ndarray
+
+    @classmethod
+    def from_positions(cls, positions: np.ndarray, n: int) -> _Axis:
+        positions = np.asarray(positions, dtype=np.float64)
+        outside = ~((positions >= -0.5) & (positions <= n - 0.5))
+        clipped = np.clip(np.where(outside, 0.0, positions), 0.0, n - 1.0)
+        lo = np.minimum(np.floor(clipped).astype(np.intp), n - 2)
+        return cls(lo=lo, frac=(clipped - lo).astype(np.float32), outside=outside)
+
+
+@dataclass(frozen=True, eq=False)
+class RegridMap:
+    """A fixed bilinear pixel mapping from an input image grid onto an output grid.
+
+    Build it with :meth:`between_cutouts` (or :meth:`from_coordinates`) and apply it with :meth:`apply`.
+    A mapping whose input column depends only on the output column and whose input row depends only on the
+    output row (true for two north-up TAN grids with the same tangent point) is applied as two 1-D passes,
+    rows first; any other mapping as a 2-D four-neighbour gather.
+
+    Attributes
+    ----------
+    in_shape, out_shape : tuple of int
+        (height, width) of the input and output images.
+    x, y : ndarray, shape out_shape
+        Input pixel coordinates (0-based) of every output pixel centre.
+    """
+
+    in_shape: tuple[int, int]
+    out_shape: tuple[int, int]
+    x: np.ndarray
+    y: np.ndarray
+    _rows: _Axis | None
+    _cols: _Axis | None
+
+    #: Images processed per step of the separable kernel (keeps its work arrays in the CPU cache).
+    _STEP = 4
+
+    @classmethod
+    def from_coordinates(cls, x: np.ndarray, y: np.ndarray, in_shape: tuple[int, int]) -> RegridMap:
+        """Mapping for output pixels at given 0-based input pixel coordinates.
+
+        Parameters
+        ----------
+        x, y : ndarray
+            Input column and row coordinate of every output pixel centre (2-D, the output shape).
+        in_shape : tuple of int
+            (height, width) of the input images (each at least 2 pixels).
+
+        Returns
+        -------
+        RegridMap
+        """
+        height, width = (int(n) for n in in_shape)
+        if height < 2 or width < 2:
+            raise ValueError("input images need at least 2 x 2 pixels")
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        if x.ndim != 2 or x.shape != y.shape:
+            raise ValueError("x and y must be 2-D arrays of the output shape")
+        separable = np.ptp(x, axis=0).max() < 1e-6 and np.ptp(y, axis=1).max() < 1e-6
+        rows = _Axis.from_positions(y[:, 0], height) if separable else None
+        cols = _Axis.from_positions(x[0, :], width) if separable else None
+        return cls((height, width), (int(x.shape[0]), int(x.shape[1])), x, y, rows, cols)
+
+    @classmethod
+    def between_cutouts(
+        cls, *, from_scale: float, from_size: int, to_scale: float, to_size: int
+    ) -> RegridMap:
+        """Mapping from cutouts of ``from_size`` px at ``from_scale`` arcsec/px onto cutouts of ``to_size`` px
+        at ``to_scale`` arcsec/px centred on the same object.
+
+        The mapping is computed once (and cached) through the two cutouts' WCSs: ``pixel_to_world`` on the
+        output grid, then ``world_to_pixel`` on the input grid.
+        """
+        return _between_cutouts(float(from_scale), int(from_size), float(to_scale), int(to_size))
+
+    @property
+    def separable(self) -> bool:
+        """True if the mapping is applied as two 1-D passes."""
+        return self._rows is not None
+
+    def apply(self, images: np.ndarray) -> np.ndarray:
+        """Regrid an array of images of shape ``(..., in_h, in_w)`` to ``(..., out_h, out_w)`` (float32).
+
+        Parameters
+        ----------
+        images : ndarray
+            Images on the input grid; any leading dimensions (objects, bands).
+
+        Returns
+        -------
+        ndarray
+            Float32 images on the output grid; NaN outside the input grid and next to NaN input pixels.
+        """
+        images = np.asarray(images)
+        if images.shape[-2:] != self.in_shape:
+            raise ValueError(
+                f"images have shape {images.shape}, expected (..., {self.in_shape[0]}, {self.in_shape[1]})"
+            )
+        lead = images.shape[:-2]
+        stack = images.reshape(-1, *self.in_shape).astype(np.float32, copy=False)
+        out = self._apply_separable(stack) if self.separable else self._apply_gather(stack)
+        return out.reshape(*lead, *self.out_shape)
+
+    def _apply_separable(self, stack: np.ndarray) -> np.ndarray:
+        rows, cols = self._rows, self._cols
+        assert rows is not None and cols is not None
+        out_h, out_w = self.out_shape
+        in_w = self.in_shape[1]
+        out = np.empty((len(stack), out_h, out_w), dtype=np.float32)
+        step = self._STEP
+        low = np.empty((step, out_h, in_w), dtype=np.float32)
+        high = np.empty_like(low)
+        right = np.empty((step, out_h, out_w), dtype=np.float32)
+        row_frac = rows.frac[:, None]
+        for start in range(0, len(stack), step):
+            block = stack[start : start + step]
+            n = len(block)
+            a, b, d, o = low[:n], high[:n], right[:n], out[start : start + n]
+            np.take(block, rows.lo, axis=1, out=a, mode="clip")
+            np.take(block, rows.lo + 1, axis=1, out=b, mode="clip")
+            b -= a
+            b *= row_frac
+            a += b
+            np.take(a, cols.lo, axis=2, out=o, mode="clip")
+            np.take(a, cols.lo + 1, axis=2, out=d, mode="clip")
+            d -= o
+            d *= cols.frac
+            o += d
+        if rows.outside.any():
+            out[:, rows.outside, :] = np.nan
+        if cols.outside.any():
+            out[:, :, cols.outside] = np.nan
+        return out
+
+    def _apply_gather(self, stack: np.ndarray) -> np.ndarray:
+        height, width = self.in_shape
+        rows = _Axis.from_positions(self.y.ravel(), height)
+        cols = _Axis.from_positions(self.x.ravel(), width)
+        flat = stack.reshape(len(stack), -1)
+        out = np.zeros((len(stack), rows.lo.size), dtype=np.float32)
+        for dy, wy in ((0, 1 - rows.frac), (1, rows.frac)):
+            for dx, wx in ((0, 1 - cols.frac), (1, cols.frac)):
+                term = np.take(flat, (rows.lo + dy) * width + cols.lo + dx, axis=1)
+                term *= wy * wx
+                out += term
+        out[:, rows.outside | cols.outside] = np.nan
+        return out
+
+
+@lru_cache(maxsize=16)
+def _between_cutouts(from_scale: float, from_size: int, to_scale: float, to_size: int) -> RegridMap:
+    ra, dec = _REFERENCE_RA_DEC
+    wcs_in = cutout_wcs(ra, dec, from_scale, from_size)
+    wcs_out = cutout_wcs(ra, dec, to_scale, to_size)
+    yy, xx = np.mgrid[:to_size, :to_size]
+    world = wcs_out.pixel_to_world_values(xx.astype(float), yy.astype(float))
+    x, y = wcs_in.world_to_pixel_values(*world)
+    return RegridMap.from_coordinates(np.asarray(x), np.asarray(y), (from_size, from_size))
+
+
+def regrid_cutouts(images: np.ndarray, *, from_scale: float, to_scale: float, to_size: int) -> np.ndarray:
+    """Bilinearly regrid cutouts ``(..., n, n)`` at ``from_scale`` onto ``to_size`` px at ``to_scale``.
+
+    Parameters
+    ----------
+    images : ndarray
+        Square cutouts on a north-up TAN grid centred on their objects.
+    from_scale, to_scale : float
+        Input and output pixel scales in arcsec per pixel.
+    to_size : int
+        Output cutout side in pixels.
+
+    Returns
+    -------
+    ndarray
+        Float32 cutouts of shape ``(..., to_size, to_size)``.
+    """
+    size = np.shape(images)[-1]
+    mapping = RegridMap.between_cutouts(
+        from_scale=from_scale, from_size=size, to_scale=to_scale, to_size=to_size
+    )
+    return mapping.apply(images)
