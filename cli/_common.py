@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from galtk.errors import GaltkError
 
@@ -28,6 +29,35 @@ WorkspaceOption = Annotated[
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cutout_progress() -> Progress:
+    """The progress display of long commands: one bar per task, counting cutouts."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("cutouts"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+class StagedProgress:
+    """One bar per stage of a job: the library calls ``start(description, total)``, then ``advance(rows)``."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def start(self, description: str, total: int) -> None:
+        """Open the bar of a new stage."""
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self, rows: int) -> None:
+        """Count ``rows`` more cutouts in the current stage."""
+        if self._task is not None:
+            self._progress.advance(self._task, rows)
 
 
 def setup_logging(verbose: bool) -> None:

@@ -6,10 +6,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from galtk.cli._common import WorkspaceOption, console, exit_with_error, reports_errors
+from galtk.cli._common import (
+    StagedProgress,
+    WorkspaceOption,
+    console,
+    cutout_progress,
+    exit_with_error,
+    reports_errors,
+)
 from galtk.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -91,22 +97,8 @@ def crossmatch_command(
         ws.resolve(sdss) if sdss else ws.store_path("sdss"),
         ws.resolve(cfht) if cfht else ws.store_path("cfht"),
     )
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("cutouts"),
-        TimeRemainingColumn(),
-        console=console,
-    ) as progress:
-        current: list[Any] = []
-
-        def on_stage(description: str, total: int) -> None:
-            current[:] = [progress.add_task(description, total=total)]
-
-        def on_progress(rows: int) -> None:
-            if current:
-                progress.advance(current[0], rows)
+    with cutout_progress() as progress:
+        stages = StagedProgress(progress)
 
         try:
             result = crossmatch(
@@ -115,8 +107,8 @@ def crossmatch_command(
                 settings=settings,
                 overwrite=overwrite,
                 workers=workers or ws.config.fetch.workers,
-                on_stage=on_stage,
-                on_progress=on_progress,
+                on_stage=stages.start,
+                on_progress=stages.advance,
             )
         except KeyboardInterrupt:
             exit_with_error("interrupted; no output was changed", code=130)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from galtk.cli._common import WorkspaceOption, console, reports_errors
+from galtk.cli._common import WorkspaceOption, console, cutout_progress, reports_errors
 from galtk.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -57,14 +56,7 @@ def fetch_command(
         ws.survey_section(name)  # unknown survey names fail before any work starts
     fetch_settings = ws.config.fetch
     reports: list[FetchReport] = []
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("cutouts"),
-        TimeRemainingColumn(),
-        console=console,
-    ) as progress:
+    with cutout_progress() as progress:
         for name in names:
             spec = ws.survey(name)
             cutout_source = build_source(source or ws.survey_section(name).source, ws, name)

@@ -6,10 +6,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from galtk.cli._common import WorkspaceOption, console, exit_with_error, reports_errors
+from galtk.cli._common import (
+    StagedProgress,
+    WorkspaceOption,
+    console,
+    cutout_progress,
+    exit_with_error,
+    reports_errors,
+)
 
 if TYPE_CHECKING:
     from galtk.pipeline.preprocess import PreprocessReport
@@ -68,22 +74,8 @@ def preprocess_command(
     if "sdss" in ws.config.surveys:
         grid = ws.survey("sdss")
         regrid["cfht"] = RegridTarget("sdss", grid.pixel_scale, grid.cutout_size)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("cutouts"),
-        TimeRemainingColumn(),
-        console=console,
-    ) as progress:
-        current: list[int] = []
-
-        def on_start(description: str, total: int) -> None:
-            current[:] = [progress.add_task(description, total=total)]
-
-        def on_progress(rows: int) -> None:
-            if current:
-                progress.advance(current[0], rows)
+    with cutout_progress() as progress:
+        stages = StagedProgress(progress)
 
         try:
             reports = preprocess_many(
@@ -92,8 +84,8 @@ def preprocess_command(
                 regrid=regrid,
                 scheduler=scheduler,
                 workers=workers or settings.workers or None,
-                on_start=on_start,
-                on_progress=on_progress,
+                on_start=stages.start,
+                on_progress=stages.advance,
             )
         except KeyboardInterrupt:
             exit_with_error(

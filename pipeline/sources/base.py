@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from galtk.pipeline.store import CutoutBatch, ExtraArray
+from galtk.pipeline.store import STATE_DONE, STATE_FAILED, CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import SurveySpec
 
 
@@ -44,6 +44,55 @@ class ObjectList:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+#: Per-object records of the sources that cut each band from a file or a service.
+RECORD_EXTRAS = (
+    ExtraArray("provenance", False, "str", "", "image file or service used for each band"),
+    ExtraArray("error", False, "str", "", "why a band or the object could not be cut out"),
+)
+
+
+def assemble_batch(
+    images: np.ndarray,
+    valid: np.ndarray,
+    used: list[list[str]],
+    errors: list[list[str]],
+    unavailable: np.ndarray | None = None,
+) -> CutoutBatch:
+    """Rows of a store from per-band results, with :data:`RECORD_EXTRAS`.
+
+    Parameters
+    ----------
+    images : ndarray, shape (n, band, y, x)
+        Cutouts; pixels of invalid bands are set to NaN here.
+    valid : ndarray of bool, shape (n, band)
+        Bands holding complete data.
+    used : list of list of str
+        Per row and band, where the band came from ("" when nowhere).
+    errors : list of list of str
+        Per row, what went wrong.
+    unavailable : ndarray of bool, shape (n,), optional
+        Rows that lost a band to a transient failure (download, service): failed, so a later run retries them.
+
+    Returns
+    -------
+    CutoutBatch
+        A row is done when it has at least one valid band and nothing was unavailable, else failed.
+    """
+    images[~valid] = np.nan
+    done = valid.any(axis=1)
+    if unavailable is not None:
+        done &= ~unavailable
+    return CutoutBatch(
+        images=images,
+        valid=valid,
+        state=np.where(done, STATE_DONE, STATE_FAILED).astype(np.uint8),
+        extras={
+            "provenance": np.array(["; ".join(item for item in row if item) for row in used], dtype=object),
+            "error": np.array(["; ".join(row) for row in errors], dtype=object),
+        },
+    )
 
 
 class CutoutSource(ABC):

@@ -40,8 +40,8 @@ from galtk.catalogs.files import ObjectCatalog
 from galtk.errors import GaltkError
 from galtk.pipeline.geometry import chord_length, unit_vectors
 from galtk.pipeline.resample import cutout_world_grid, pixel_maps, resample
-from galtk.pipeline.sources.base import CutoutSource, ObjectList
-from galtk.pipeline.store import STATE_DONE, STATE_FAILED, CutoutBatch, ExtraArray
+from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
+from galtk.pipeline.store import CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import SurveySpec
 
 log = logging.getLogger(__name__)
@@ -50,11 +50,6 @@ _BAND_KEYWORDS = ("FILTER", "FILTNAM", "FILTER1", "BAND")
 _ZEROPOINT_KEYWORDS = ("MAGZPT", "PHOTZP", "MAGZERO", "ZEROPT", "MAGZP")
 _SECOND_I_FILTER = ("i2", "y", "i.mp9702")
 _OPEN_FRAMES = 8
-
-FITS_EXTRAS = (
-    ExtraArray("provenance", False, "str", "", "image file used for each band"),
-    ExtraArray("error", False, "str", "", "why a band or the object could not be cut out"),
-)
 
 
 @dataclass(frozen=True)
@@ -253,7 +248,7 @@ class FitsSource(CutoutSource):
         }
 
     def extras(self, survey: SurveySpec) -> tuple[ExtraArray, ...]:
-        return FITS_EXTRAS
+        return RECORD_EXTRAS
 
     def frame_index(self, survey: SurveySpec) -> FrameIndex:
         """The indexed images of ``survey`` (built on first use)."""
@@ -287,19 +282,7 @@ class FitsSource(CutoutSource):
                         errors[member].append(f"{band}: missing pixels in {frame.path.name}")
             for member in np.flatnonzero(chosen < 0):
                 errors[member].append(f"{band}: no image covers the whole cutout")
-        images[~valid] = np.nan
-        state = np.where(valid.any(axis=1), STATE_DONE, STATE_FAILED).astype(np.uint8)
-        return CutoutBatch(
-            images=images,
-            valid=valid,
-            state=state,
-            extras={
-                "provenance": np.array(
-                    ["; ".join(item for item in row if item) for row in used], dtype=object
-                ),
-                "error": np.array(["; ".join(row) for row in errors], dtype=object),
-            },
-        )
+        return assemble_batch(images, valid, used, errors)
 
     def _data(self, frame: FrameInfo) -> np.ndarray:
         key = (frame.path, frame.hdu)

@@ -25,9 +25,8 @@ from galtk.catalogs.files import ObjectCatalog
 from galtk.errors import GaltkError
 from galtk.pipeline.download import RetryPolicy
 from galtk.pipeline.geometry import cutout_wcs
-from galtk.pipeline.sources.base import CutoutSource, ObjectList
-from galtk.pipeline.sources.fits import FITS_EXTRAS
-from galtk.pipeline.store import STATE_DONE, STATE_FAILED, CutoutBatch, ExtraArray
+from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
+from galtk.pipeline.store import CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import SurveySpec
 
 
@@ -77,7 +76,7 @@ class HipsSource(CutoutSource):
         return {"kind": self.name, "hips": self.hips, "scale": self.scale, "objects": len(self.catalog)}
 
     def extras(self, survey: SurveySpec) -> tuple[ExtraArray, ...]:
-        return FITS_EXTRAS
+        return RECORD_EXTRAS
 
     def objects(self, survey: SurveySpec) -> ObjectList:
         if len(self.hips) != len(survey.bands):
@@ -116,19 +115,7 @@ class HipsSource(CutoutSource):
                 used[out][band_index] = f"{band}={hips}"
                 if not covered:
                     errors[out].append(f"{band}: {hips} does not cover the whole cutout")
-        images[~valid] = np.nan
-        state = np.where(valid.any(axis=1) & ~unavailable, STATE_DONE, STATE_FAILED).astype(np.uint8)
-        return CutoutBatch(
-            images=images,
-            valid=valid,
-            state=state,
-            extras={
-                "provenance": np.array(
-                    ["; ".join(item for item in row if item) for row in used], dtype=object
-                ),
-                "error": np.array(["; ".join(row) for row in errors], dtype=object),
-            },
-        )
+        return assemble_batch(images, valid, used, errors, unavailable)
 
     def fetch_image(self, hips: str, wcs: Any) -> np.ndarray:
         """One image from hips2fits on ``wcs``'s grid, retried on failures; float32 with NaN for blanks."""

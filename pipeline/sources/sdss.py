@@ -36,16 +36,15 @@ from astropy.table import Table
 from galtk.catalogs.files import ObjectCatalog, catalog_from_table
 from galtk.errors import GaltkError
 from galtk.pipeline.download import Downloader, DownloadError, RetryPolicy
-from galtk.pipeline.sources.base import CutoutSource, ObjectList
+from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
 from galtk.pipeline.sources.fits import (
-    FITS_EXTRAS,
     FrameInfo,
     UnusableImage,
     covers_cutouts,
     cut_from_frame,
     read_frame_info,
 )
-from galtk.pipeline.store import STATE_DONE, STATE_FAILED, CutoutBatch, ExtraArray
+from galtk.pipeline.store import CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import SurveySpec
 
 log = logging.getLogger(__name__)
@@ -141,7 +140,7 @@ class SdssSource(CutoutSource):
         }
 
     def extras(self, survey: SurveySpec) -> tuple[ExtraArray, ...]:
-        return FITS_EXTRAS
+        return RECORD_EXTRAS
 
     # ------------------------------------------------------------------ objects
     def objects(self, survey: SurveySpec) -> ObjectList:
@@ -257,19 +256,7 @@ class SdssSource(CutoutSource):
                 for member in todo:
                     if not unavailable[member]:
                         errors[member].append(f"{band}: at the edge of {home} and its neighbouring fields")
-        images[~valid] = np.nan
-        state = np.where(valid.any(axis=1) & ~unavailable, STATE_DONE, STATE_FAILED).astype(np.uint8)
-        return CutoutBatch(
-            images=images,
-            valid=valid,
-            state=state,
-            extras={
-                "provenance": np.array(
-                    ["; ".join(item for item in row if item) for row in used], dtype=object
-                ),
-                "error": np.array(["; ".join(row) for row in errors], dtype=object),
-            },
-        )
+        return assemble_batch(images, valid, used, errors, unavailable)
 
     def frame_url(self, frame_id: FrameId, band: str) -> str:
         """URL of a frame file, from astroquery's template and its ``sas_baseurl`` configuration item."""
