@@ -44,6 +44,7 @@ from galtk.pipeline.workspace import write_text_atomic
 
 log = logging.getLogger(__name__)
 
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _NEW_SUFFIX = ".galtk-new"
 _OLD_SUFFIX = ".galtk-old"
 
@@ -235,9 +236,13 @@ def _worker_pool(
     """Threads for I/O-bound sources and single workers; processes for CPU-bound sources.
 
     Worker processes start from a fork server (no inherited threads or locks) and receive the source, survey
-    and object list once, when they start, rather than with every batch.
+    and object list once, when they start, rather than with every batch. Their numerical libraries run one
+    thread each (unless the user set the thread variables), since the processes already share the cores:
+    with BLAS threads in every process, 2 workers on 2 cores were slower than 1 (benchmarks/fits_cutouts.py).
     """
     if source.parallelism == "processes" and workers > 1:
+        for variable in _THREAD_VARIABLES:  # inherited by the fork server and its workers
+            os.environ.setdefault(variable, "1")
         context = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(
             max_workers=workers,
