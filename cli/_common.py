@@ -11,7 +11,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from galtk.errors import GaltkError
 
@@ -31,14 +39,15 @@ WorkspaceOption = Annotated[
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def cutout_progress() -> Progress:
-    """The progress display of long commands: one bar per task, counting cutouts."""
+def cutout_progress(*extra_columns: ProgressColumn) -> Progress:
+    """The progress display of long commands: one bar per task, counting cutouts, then ``extra_columns``."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("cutouts"),
         TimeRemainingColumn(),
+        *extra_columns,
         console=console,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.progress import TextColumn
 from rich.table import Table
 
 from galtk.cli._common import WorkspaceOption, console, cutout_progress, reports_errors
@@ -56,11 +57,16 @@ def fetch_command(
         ws.survey_section(name)  # unknown survey names fail before any work starts
     fetch_settings = ws.config.fetch
     reports: list[FetchReport] = []
-    with cutout_progress() as progress:
+    with cutout_progress(TextColumn("{task.fields[downloaded]}")) as progress:
         for name in names:
             spec = ws.survey(name)
             cutout_source = build_source(source or ws.survey_section(name).source, ws, name)
-            task = progress.add_task(f"{name} ({cutout_source.name})", total=None)
+            task = progress.add_task(f"{name} ({cutout_source.name})", total=None, downloaded="")
+            received = [0]
+
+            def on_bytes(size: int, task: int = task, received: list[int] = received) -> None:
+                received[0] += size
+                progress.update(task, downloaded=f"{received[0] / 1e6:,.1f} MB downloaded")
 
             def on_start(total: int, todo: int, task: int = task) -> None:
                 progress.update(task, total=total, completed=total - todo)
@@ -78,6 +84,7 @@ def fetch_command(
                     chunk_objects=fetch_settings.chunk_objects,
                     on_start=on_start,
                     on_progress=lambda n, task=task: progress.advance(task, n),
+                    on_bytes=on_bytes,
                 )
             )
     console.print(_summary(reports, ws.root))

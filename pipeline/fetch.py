@@ -95,6 +95,7 @@ def fetch_survey(
     chunk_objects: int = 32,
     on_start: Callable[[int, int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> FetchReport:
     """Fill the cutout store at ``path`` with ``source``'s cutouts of ``survey``.
 
@@ -122,6 +123,8 @@ def fetch_survey(
         Called once with (rows in the store, rows still to write).
     on_progress : callable, optional
         Called with the number of rows after each written batch.
+    on_bytes : callable, optional
+        Called with the size of each block of bytes the source downloads.
 
     Returns
     -------
@@ -168,6 +171,8 @@ def fetch_survey(
         )
 
     todo = np.flatnonzero(store.state != STATE_DONE) if retry_failed else store.pending()
+    if on_bytes is not None:
+        source.watch_bytes(on_bytes)
     if on_start:
         on_start(store.n_objects, len(todo))
     written = 0

@@ -9,7 +9,7 @@ Archive sources (SDSS, CFHTLS, FITS files, HiPS) implement the same two methods.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -120,6 +120,13 @@ class CutoutSource(ABC):
     def extras(self, survey: SurveySpec) -> tuple[ExtraArray, ...]:
         """Extra per-object arrays this source records (none by default)."""
         return ()
+
+    def watch_bytes(self, callback: Callable[[int], None]) -> None:
+        """Have ``callback`` called with the size of every block of bytes downloaded from now on.
+
+        Sources that download nothing (the synthetic sky, local files) never call it.
+        """
+        return None
 
     @abstractmethod
     def describe(self) -> Mapping[str, Any]:

@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -130,6 +130,9 @@ class SdssSource(CutoutSource):
         self._lock = threading.Lock()
         self._query_lock = threading.Lock()
         self._last_query = 0.0
+
+    def watch_bytes(self, callback: Callable[[int], None]) -> None:
+        self.downloader.on_bytes = callback
 
     def describe(self) -> Mapping[str, Any]:
         return {

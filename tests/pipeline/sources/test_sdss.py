@@ -137,3 +137,4 @@ def test_sdss_source_from_the_command_line(tmp_path: Path, sky) -> None:
     store = CutoutStore.open(tmp_path / "data/raw/sdss.zarr")
     assert store.counts()["done"] == 3
     assert any((tmp_path / "data/cache").rglob("*.json"))  # frames cached for the next run
+    assert "MB downloaded" in result.stdout
