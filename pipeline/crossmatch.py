@@ -25,8 +25,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
-import os
-import shutil
 import time
 from collections import deque
 from collections.abc import Callable
@@ -42,13 +40,12 @@ from galtk.errors import GaltkError, StoreError
 from galtk.pipeline.matching import PositionalMatch, match_positions, split_pairs
 from galtk.pipeline.paired import PairedStore, is_paired_store
 from galtk.pipeline.peaks import PeakFinder, peak_offsets
+from galtk.pipeline.replace import check_creatable, remove_leftover, staging_path, swap_in
 from galtk.pipeline.store import STATE_DONE, CutoutStore, ExtraArray, StoreSchema, is_store
 from galtk.pipeline.subset import copy_rows
 
 log = logging.getLogger(__name__)
 
-_NEW_SUFFIX = ".galtk-new"
-_OLD_SUFFIX = ".galtk-old"
 _SLAB_BYTES = 32 * 2**20
 SPLIT_EXTRA = ExtraArray("split", False, "str", "", "train or test")
 SOURCE_ROW_EXTRA = ExtraArray("source_row", False, "int64", "", "row of the object in its raw store")
@@ -178,9 +175,9 @@ def crossmatch(
     _check_outputs(outputs, [store.path for store in stores], overwrite=overwrite)
     plan = _plan(stores, settings, workers, on_stage, on_progress)
 
-    new_paths = {path: path.with_name(path.name + _NEW_SUFFIX) for path in outputs.all()}
+    new_paths = {path: staging_path(path) for path in outputs.all()}
     for temporary in new_paths.values():
-        _remove_leftover(temporary)
+        remove_leftover(temporary)
     try:
         _write_stores(plan, stores, outputs, new_paths, settings, workers, on_stage, on_progress)
         summary = _summary(plan, stores, settings, outputs)
@@ -189,10 +186,10 @@ def crossmatch(
         new_paths[outputs.summary].write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     except BaseException:
         for temporary in new_paths.values():
-            _remove_leftover(temporary)
+            remove_leftover(temporary)
         raise
     for final, temporary in new_paths.items():
-        _swap_in(temporary, final)
+        swap_in(temporary, final)
     return summary
 
 
@@ -482,17 +479,7 @@ def _check_outputs(outputs: CrossmatchOutputs, inputs: list[Path], *, overwrite:
         if path.is_file() and path.suffix != ".json":
             raise StoreError(f"{path} exists and is not a summary file; choose another path")
     for path in paths:
-        _check_writable(path)
-
-
-def _check_writable(path: Path) -> None:
-    probe = path.parent
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise StoreError(f"cannot create {path}: {probe} is not a directory")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise StoreError(f"cannot create {path}: {probe} is not writable")
+        check_creatable(path)
 
 
 def _find_peaks(
@@ -575,20 +562,3 @@ def _create_subset(
             "settings": settings,
         },
     )
-
-
-def _swap_in(new: Path, path: Path) -> None:
-    """Replace ``path`` (if any) by ``new``; the old output is deleted only after the rename."""
-    old = path.with_name(path.name + _OLD_SUFFIX)
-    _remove_leftover(old)
-    if path.exists():
-        os.replace(path, old)
-    os.replace(new, path)
-    _remove_leftover(old)
-
-
-def _remove_leftover(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
-        path.unlink()

@@ -16,7 +16,6 @@ import json
 import logging
 import multiprocessing
 import os
-import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -28,6 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from galtk.errors import StoreError
+from galtk.pipeline.replace import (
+    recover_interrupted_swap,
+    remove_leftover,
+    staging_path,
+    swap_in,
+    write_text_atomic,
+)
 from galtk.pipeline.sources.base import CutoutSource, ObjectList
 from galtk.pipeline.store import (
     STATE_DONE,
@@ -40,13 +46,10 @@ from galtk.pipeline.store import (
     remove_store,
 )
 from galtk.pipeline.surveys import SurveySpec
-from galtk.pipeline.workspace import write_text_atomic
 
 log = logging.getLogger(__name__)
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-_NEW_SUFFIX = ".galtk-new"
-_OLD_SUFFIX = ".galtk-old"
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,8 @@ def fetch_survey(
         raise ValueError("batch_size, workers and chunk_objects must be positive")
     started = time.perf_counter()
     path = Path(path)
-    _recover_interrupted_swap(path)
-    _remove_leftover(path.with_name(path.name + _NEW_SUFFIX))  # a killed --overwrite's partial store
+    recover_interrupted_swap(path, accept=is_store)
+    remove_leftover(staging_path(path))  # a killed --overwrite's partial store
     objects = source.objects(survey)
     if len(objects) == 0:
         raise StoreError(f"the {source.name} source has no {survey.name} objects to fetch")
@@ -152,7 +155,7 @@ def fetch_survey(
         if not is_store(path):
             raise StoreError(f"{path} exists and is not a galtk cutout store; choose another path")
         if overwrite:
-            target = path.with_name(path.name + _NEW_SUFFIX)
+            target = staging_path(path)
         elif not resume:
             raise StoreError(
                 f"{path} already exists; use --resume to complete it or --overwrite to replace it"
@@ -188,7 +191,7 @@ def fetch_survey(
             written += _write_next(store, in_flight, on_progress)
 
     if target != path:
-        _swap(target, path)
+        swap_in(target, path)
         store = CutoutStore.open(path)
     counts = store.counts()
     failures_csv = write_failures(store, objects.rejected, failures_path(path))
@@ -319,26 +322,3 @@ def _check_same_origin(
         store.ids, np.asarray(objects.ids, dtype=object)
     ):
         raise StoreError(f"{store.path} holds a different object list; use --overwrite to replace it")
-
-
-def _swap(new: Path, path: Path) -> None:
-    """Replace the store at ``path`` by the complete store at ``new``."""
-    old = path.with_name(path.name + _OLD_SUFFIX)
-    _remove_leftover(old)
-    os.replace(path, old)
-    os.replace(new, path)
-    _remove_leftover(old)
-
-
-def _remove_leftover(path: Path) -> None:
-    """Delete a ``.galtk-new`` / ``.galtk-old`` directory of ours, even if half deleted already."""
-    if path.exists():
-        shutil.rmtree(path)
-
-
-def _recover_interrupted_swap(path: Path) -> None:
-    """Put back the previous store if a run died between the two renames of :func:`_swap`."""
-    old = path.with_name(path.name + _OLD_SUFFIX)
-    if not path.exists() and old.exists() and is_store(old):
-        log.warning("restoring %s from %s left by an interrupted --overwrite", path, old)
-        os.replace(old, path)

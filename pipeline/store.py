@@ -42,6 +42,7 @@ import zarr
 
 from galtk import __version__
 from galtk.errors import StoreError
+from galtk.pipeline.replace import check_creatable
 from galtk.pipeline.surveys import SurveySpec
 
 if TYPE_CHECKING:
@@ -248,7 +249,7 @@ class CutoutStore:
             if not overwrite:
                 raise StoreError(f"{path} already exists; pass overwrite to replace it")
             _remove(path)
-        _check_writable_parent(path)
+        check_creatable(path)
 
         group = zarr.open_group(str(path), mode="w", zarr_format=3)
         group.attrs.update(_group_attributes(schema, source))
@@ -714,17 +715,6 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     else:
         path.unlink()
-
-
-def _check_writable_parent(path: Path) -> None:
-    parent = path.parent if str(path.parent) else Path(".")
-    probe = parent
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise StoreError(f"cannot create {path}: {probe} is not a directory")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise StoreError(f"cannot create {path}: {probe} is not writable")
 
 
 def _group_attributes(schema: StoreSchema, source: Mapping[str, Any] | None) -> dict[str, Any]:

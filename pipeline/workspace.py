@@ -8,8 +8,6 @@ sections or keys, and values of the wrong type, are errors: a typo must not sile
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any, get_type_hints
 
 from galtk.catalogs.synthetic import SimSkyParams
 from galtk.errors import ConfigError
+from galtk.pipeline.replace import write_text_atomic
 from galtk.pipeline.sources.sim import SimImagingParams
 from galtk.pipeline.surveys import BANDS, SURVEYS, SurveySpec, get_survey
 
@@ -435,15 +434,3 @@ def init_workspace(directory: str | Path, *, sim: bool, force: bool = False) -> 
     except OSError as error:
         raise ConfigError(f"cannot write {target}: {error.strerror or error}") from None
     return target
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory, then rename."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
