@@ -22,6 +22,7 @@ outputs are kept unless ``overwrite`` is given.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import logging
@@ -41,7 +42,7 @@ from galtk.pipeline.matching import PositionalMatch, match_positions, split_pair
 from galtk.pipeline.paired import PairedStore, is_paired_store
 from galtk.pipeline.peaks import PeakFinder, peak_offsets
 from galtk.pipeline.replace import check_creatable, remove_leftover, staging_path, swap_in
-from galtk.pipeline.store import STATE_DONE, CutoutStore, ExtraArray, StoreSchema, is_store
+from galtk.pipeline.store import STATE_DONE, CutoutStore, ExtraArray, is_store
 from galtk.pipeline.subset import copy_rows
 
 log = logging.getLogger(__name__)
@@ -537,16 +538,7 @@ def _create_subset(
     clash = {extra.name for extra in added} & {extra.name for extra in schema.extras}
     if clash:
         raise StoreError(f"{store.path} already has arrays named {', '.join(sorted(clash))}")
-    subset_schema = StoreSchema(
-        survey=schema.survey,
-        release=schema.release,
-        bands=schema.bands,
-        cutout_size=schema.cutout_size,
-        pixel_scale=schema.pixel_scale,
-        unit=schema.unit,
-        chunk_objects=schema.chunk_objects,
-        extras=(*schema.extras, *added),
-    )
+    subset_schema = dataclasses.replace(schema, extras=(*schema.extras, *added))
     ra, dec, ids = store.ra, store.dec, store.ids
     return CutoutStore.create(
         path,

@@ -151,15 +151,20 @@ def test_failures_are_listed_in_a_csv(tmp_path: Path, frames) -> None:
     assert report.failures_csv == tmp_path / "sdss.failures.csv"
 
 
-def test_fits_source_from_the_command_line(tmp_path: Path, frames) -> None:
-    _, stars = frames
-    _catalog(tmp_path, stars)
+def _fits_workspace(root: Path, images: str) -> None:
+    """A galtk.toml fetching SDSS cutouts from ``images`` for the objects of ``objects.csv``."""
     config = default_config(sim=False)
     config.surveys = {"sdss": config.surveys["sdss"]}
     config.surveys["sdss"].source = "fits"
     config.surveys["sdss"].catalog = "objects.csv"
-    config.surveys["sdss"].images = ["frames/frame-*.fits*"]
-    (tmp_path / CONFIG_NAME).write_text(render_config(config))
+    config.surveys["sdss"].images = [images]
+    (root / CONFIG_NAME).write_text(render_config(config))
+
+
+def test_fits_source_from_the_command_line(tmp_path: Path, frames) -> None:
+    _, stars = frames
+    _catalog(tmp_path, stars)
+    _fits_workspace(tmp_path, "frames/frame-*.fits*")
     result = CliRunner().invoke(app, ["fetch", "-w", str(tmp_path)], env={"COLUMNS": "150"})
     assert result.exit_code == 0, result.output
     assert "failed and rejected objects are listed in" in result.stdout
@@ -182,12 +187,7 @@ def test_dropped_catalog_rows_and_unusable_files_are_reported(tmp_path: Path, fr
     (tmp_path / "objects.csv").write_text(
         "id,ra,dec\n" + "".join(f"{name},{ra},{dec}\n" for name, (ra, dec) in stars.items()) + "bad,,1\n"
     )
-    config = default_config(sim=False)
-    config.surveys = {"sdss": config.surveys["sdss"]}
-    config.surveys["sdss"].source = "fits"
-    config.surveys["sdss"].catalog = "objects.csv"
-    config.surveys["sdss"].images = ["frames/*"]
-    (tmp_path / CONFIG_NAME).write_text(render_config(config))
+    _fits_workspace(tmp_path, "frames/*")
     result = CliRunner().invoke(app, ["fetch", "-w", str(tmp_path)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "1 bad coordinates" in result.stderr
