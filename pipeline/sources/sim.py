@@ -104,10 +104,14 @@ class SimSource(CutoutSource):
 
     def members(self, survey: SurveySpec) -> np.ndarray:
         """Catalog row of each object of ``survey``'s sample, in store order."""
-        flags = {"sdss": self.catalog.in_sdss, "cfht": self.catalog.in_cfht}
-        if survey.name not in flags:
+        if survey.name not in ("sdss", "cfht"):
             raise ValueError(f"the synthetic sky renders sdss and cfht only, not {survey.name!r}")
-        return np.flatnonzero(flags[survey.name])
+        return self._members[survey.name]
+
+    @cached_property
+    def _members(self) -> dict[str, np.ndarray]:
+        """Sample rows per survey, found once rather than for every batch of cutouts."""
+        return {"sdss": np.flatnonzero(self.catalog.in_sdss), "cfht": np.flatnonzero(self.catalog.in_cfht)}
 
     def objects(self, survey: SurveySpec) -> ObjectList:
         members = self.members(survey)
