@@ -45,6 +45,27 @@ def sim_workspace(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+class QueryParameters(dict):
+    """Request parameters: the last value of each name, and every value through :meth:`getall`."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__(pairs)
+        self._all: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self._all.setdefault(name, []).append(value)
+
+    @classmethod
+    def parse(cls, *encoded: str) -> QueryParameters:
+        """Parameters of URL-encoded strings (a query string, a form body), in order."""
+        from urllib.parse import parse_qsl
+
+        return cls([pair for text in encoded for pair in parse_qsl(text)])
+
+    def getall(self, name: str) -> list[str]:
+        """Every value of ``name``, in request order (empty if absent)."""
+        return list(self._all.get(name, []))
+
+
 class FakeArchive:
     """A local HTTP server on 127.0.0.1 with programmable answers and faults.
 
@@ -52,7 +73,10 @@ class FakeArchive:
     ``body`` (bytes), and optionally ``status``, ``headers``, ``delay`` (seconds before answering) and
     ``truncate`` (send only that many bytes of the body while announcing its full length), or a callable
     taking the request's query parameters (a dict of str) and returning such a dict. ``prefixes[prefix]``
-    is a callable taking (path, parameters) for every path starting with ``prefix``.
+    is a callable taking (path, parameters) for every path starting with ``prefix``. GET and POST are
+    answered alike; a POST's form fields (``application/x-www-form-urlencoded``) join its query
+    parameters. Parameters are a :class:`QueryParameters`: a dict holding the last value of each name,
+    whose ``getall(name)`` lists every value of a repeated name.
     """
 
     def __init__(self) -> None:
@@ -66,10 +90,20 @@ class FakeArchive:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                from urllib.parse import parse_qsl, urlsplit
+                from urllib.parse import urlsplit
 
                 parts = urlsplit(self.path)
-                path, parameters = parts.path, dict(parse_qsl(parts.query))
+                self._answer(parts.path, QueryParameters.parse(parts.query))
+
+            def do_POST(self) -> None:
+                from urllib.parse import urlsplit
+
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                form = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+                self._answer(parts.path, QueryParameters.parse(parts.query, form))
+
+            def _answer(self, path: str, parameters: QueryParameters) -> None:
                 archive.hits[path] = archive.hits.get(path, 0) + 1
                 answers = archive.routes.get(path)
                 prefix = next((p for p in archive.prefixes if path.startswith(p)), None)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Sources this version of galtk can fetch from.
-AVAILABLE_SOURCES: tuple[str, ...] = ("sim", "fits", "sdss", "hips")
+AVAILABLE_SOURCES: tuple[str, ...] = ("sim", "fits", "sdss", "cfhtls", "hips")
 
 
 def build_source(kind: str, workspace: Workspace, survey: str) -> CutoutSource:
@@ -47,6 +47,8 @@ def build_source(kind: str, workspace: Workspace, survey: str) -> CutoutSource:
         return _fits_source(workspace, survey)
     if kind == "sdss":
         return _sdss_source(workspace, survey)
+    if kind == "cfhtls":
+        return _cfhtls_source(workspace, survey)
     if kind == "hips":
         return _hips_source(workspace, survey)
     raise ConfigError(
@@ -86,6 +88,23 @@ def _sdss_source(workspace: Workspace, survey: str) -> CutoutSource:
         workspace.resolve(fetch.cache_dir),
         catalog=_read_catalog(workspace, section.catalog) if section.catalog else None,
         sql=section.sql or None,
+        max_connections=fetch.connections,
+        max_cache_bytes=bound,
+    )
+
+
+def _cfhtls_source(workspace: Workspace, survey: str) -> CutoutSource:
+    from galtk.pipeline.sources.cfhtls import DEFAULT_RELEASE, CfhtlsSource
+
+    section = workspace.survey_section(survey)
+    if not section.catalog:
+        raise ConfigError(f"[surveys.{survey}] needs a catalog (ra, dec[, id] file) for the cfhtls source")
+    fetch = workspace.config.fetch
+    bound = int(fetch.cache_max_gb * 1e9) if fetch.cache_max_gb > 0 else None
+    return CfhtlsSource(
+        _read_catalog(workspace, section.catalog),
+        workspace.resolve(fetch.cache_dir),
+        release=section.release or DEFAULT_RELEASE,
         max_connections=fetch.connections,
         max_cache_bytes=bound,
     )
