@@ -13,6 +13,7 @@ from galtk.cli.fetch import fetch_command
 from galtk.cli.init import init_command
 from galtk.cli.models import models_command
 from galtk.cli.preprocess import preprocess_command
+from galtk.cli.train import train_command
 
 app = typer.Typer(
     name="galtk",
@@ -26,6 +27,7 @@ app.command("fetch")(fetch_command)
 app.command("models")(models_command)
 app.command("crossmatch")(crossmatch_command)
 app.command("preprocess")(preprocess_command)
+app.command("train")(train_command)
 
 
 def _print_version(value: bool) -> None:

@@ -99,16 +99,65 @@ class PreprocessSection:
 
 @dataclass
 class TrainSection:
-    """``[train]``: defaults of ``galtk train`` (paper values, SPEC section 6)."""
+    """``[train]``: defaults of ``galtk train`` (paper values, SPEC section 6).
+
+    ``iterations`` counts each step of a method (``ours`` runs two); ``batch_size`` is the number of unpaired
+    images of each survey per iteration and ``batch_pairs`` the number of pairs. Adam's learning rate is
+    divided by ``lr_decay_factor`` every ``lr_decay_every`` iterations; the gradients of every update are
+    clipped to a global norm of ``grad_clip_norm``. ``precision`` is ``auto`` (bf16 autocast on CUDA, fp32
+    on CPU), ``bf16`` or ``fp32``. ``memory`` says where the training images live: ``hold`` (all in the
+    memory of the training device), ``stream`` (read from the stores for every batch) or ``auto`` (hold the
+    sets that fit, stream the others). Runs are written under the ``runs`` directory; ``sample_every = 0``
+    writes no sample grids.
+    """
 
     method: str = "ours"
     iterations: int = 60000
     batch_size: int = 24
+    batch_pairs: int = 24
     learning_rate: float = 1e-4
     lr_decay_every: int = 20000
     lr_decay_factor: float = 5.0
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
     grad_clip_norm: float = 5.0
+    width: float = 1.0
+    seed: int = 0
     device: str = "auto"
+    precision: str = "auto"
+    compile: bool = False
+    memory: str = "auto"
+    checkpoint_every: int = 5000
+    keep_checkpoints: int = 3
+    log_every: int = 10
+    sample_every: int = 5000
+    runs: str = "runs"
+
+    def __post_init__(self) -> None:
+        counts = ("iterations", "batch_size", "batch_pairs", "lr_decay_every", "checkpoint_every")
+        for name in (*counts, "keep_checkpoints", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.sample_every < 0:
+            raise ValueError(f"sample_every must not be negative (0: no grids), got {self.sample_every}")
+        for name in ("learning_rate", "eps", "grad_clip_norm", "width"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not self.lr_decay_factor >= 1:
+            raise ValueError(f"lr_decay_factor must be at least 1 (1: no decay), got {self.lr_decay_factor}")
+        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
+            raise ValueError(f"beta1 and beta2 must be in [0, 1), got {self.beta1} and {self.beta2}")
+        device = self.device.strip().lower()
+        indexed_cuda = device.startswith("cuda:") and device[5:].isdigit()
+        if device not in ("auto", "cpu", "cuda") and not indexed_cuda:
+            raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
+        if self.memory not in ("auto", "hold", "stream"):
+            raise ValueError(f"memory must be auto, hold or stream, got {self.memory!r}")
+        if not self.method.strip() or not self.runs.strip():
+            raise ValueError("method and runs must not be empty")
 
 
 @dataclass
@@ -150,7 +199,13 @@ _SECTION_COMMENTS = {
         "galtk preprocess: dask scheduler (threads, processes, or a dask.distributed address), workers"
         " (0: one per core), stores (empty: the crossmatch outputs)."
     ),
-    "train": "galtk train: method and the paper's optimisation settings.",
+    "train": (
+        "galtk train: method, iterations per step, unpaired images per survey and pairs per iteration, Adam"
+        " (lr divided by lr_decay_factor every lr_decay_every iterations), gradient clipping, network width,"
+        " seed, device (auto, cpu, cuda), precision (auto, bf16, fp32), torch.compile, training images held"
+        " in memory or streamed (auto, hold, stream), checkpoint/log/sample intervals (sample_every 0: none),"
+        " checkpoints kept, runs directory."
+    ),
 }
 
 

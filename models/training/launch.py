@@ -1,0 +1,150 @@
+"""One launch of ``galtk train``: join the process group, choose the run, open the data, train.
+
+Rank 0 decides the run directory and settings and writes the snapshot; the other ranks of a ``torchrun``
+launch receive its decision, so every process trains the same run with the same settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from galtk.errors import GaltkError
+from galtk.models.training.distributed import Distributed, from_environment
+from galtk.models.training.methods import TrainingMethod
+from galtk.models.training.run import RunDirectory, RunPlan, plan_run, start_run
+from galtk.models.training.trainer import DataFactory, TrainingObserver, TrainingReport, train
+from galtk.pipeline.workspace import TrainSection
+
+
+class RunData(DataFactory, Protocol):
+    """A data factory that can open every stage's data up front and describe it for the snapshot."""
+
+    def open_all(self, method: TrainingMethod, context: Distributed) -> list[Any]:
+        """Open the data of every stage (raising on missing inputs); returns objects with ``bands``."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """The data read (JSON-ready), for the run snapshot."""
+        ...
+
+
+class DataOpener(Protocol):
+    """Makes the :class:`RunData` of a launch from its settings (batch sizes, seed, memory mode)."""
+
+    def __call__(self, settings: TrainSection) -> RunData:
+        """The run's data for ``settings``."""
+        ...
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    """What ``galtk train`` was asked to do.
+
+    Attributes
+    ----------
+    method : TrainingMethod
+        The method.
+    settings : TrainSection
+        Settings of a new run: ``[train]`` of galtk.toml with the flags applied.
+    overrides : dict
+        The flags given (None: not given), applied to a resumed run's saved settings.
+    runs : Path
+        Directory of the runs.
+    name : str or None
+        ``--run``.
+    resume : bool
+        ``--resume``.
+    frozen_from : Path or None
+        ``--frozen-from``: where a first stage's frozen networks come from.
+    """
+
+    method: TrainingMethod
+    settings: TrainSection
+    overrides: dict[str, Any]
+    runs: Path
+    name: str | None = None
+    resume: bool = False
+    frozen_from: Path | None = None
+
+
+@dataclass
+class Launch:
+    """A prepared launch: the process's place, the run's plan and its data, ready for :meth:`train`."""
+
+    request: LaunchRequest
+    context: Distributed
+    plan: RunPlan
+    data: RunData
+    bands: tuple[str, ...]
+
+    def train(self, observer: TrainingObserver | None = None) -> TrainingReport:
+        """Write the run snapshot (rank 0), then train every stage."""
+        if self.context.is_main:
+            details: dict[str, Any] = {"bands": list(self.bands), "data": self.data.describe()}
+            if self.request.frozen_from is not None:
+                details["frozen_from"] = str(self.request.frozen_from)
+            launch = {"device": str(self.context.device), "world_size": self.context.world_size}
+            run = start_run(self.plan, method=self.request.method.name, details=details, launch=launch)
+        else:
+            run = RunDirectory(self.plan.root)
+        self.context.barrier()
+        return train(
+            self.request.method,
+            self.plan.settings,
+            run,
+            self.data,
+            bands=self.bands,
+            context=self.context,
+            frozen_from=self.request.frozen_from,
+            observer=observer,
+        )
+
+
+def prepare(request: LaunchRequest, open_data: DataOpener, context: Distributed | None = None) -> Launch:
+    """Join the process group (under ``torchrun``), choose the run and open its data; nothing is written.
+
+    Parameters
+    ----------
+    request : LaunchRequest
+        What was asked.
+    open_data : DataOpener
+        Builds the run's data from its settings.
+    context : Distributed, optional
+        This process's place (default: from the ``torchrun`` environment and the ``device`` setting).
+
+    Returns
+    -------
+    Launch
+
+    Raises
+    ------
+    GaltkError
+        If the run cannot be chosen (see :func:`~galtk.models.training.run.plan_run`) or the data cannot
+        be opened; under ``torchrun`` every rank raises rank 0's error.
+    """
+    device = request.overrides.get("device") or request.settings.device
+    context = context or from_environment(device)
+    overrides = {**request.overrides, "device": device}
+    decision: tuple[RunPlan | None, str] = (None, "")
+    if context.is_main:
+        try:
+            plan = plan_run(
+                request.runs,
+                method=request.method.name,
+                name=request.name,
+                resume=request.resume,
+                settings=request.settings,
+                overrides=overrides,
+            )
+            decision = (plan, "")
+        except GaltkError as error:
+            decision = (None, str(error))
+    plan, problem = context.broadcast_object(decision)
+    if plan is None:
+        raise GaltkError(problem)
+    data = open_data(plan.settings)
+    opened = data.open_all(request.method, context)
+    bands = tuple(opened[0].bands)
+    return Launch(request, context, plan, data, bands)

@@ -1,0 +1,670 @@
+"""Every method of SPEC section 5 as data: stages, their updates, what each update owns and minimises.
+
+A :class:`TrainingMethod` is one or two :class:`Stage` s; a stage lists its networks (roles of
+:mod:`galtk.models.registry`: ``A_X``, ``NE_Y``, ``G_XY``, ``D_X``, ``E_Y``, ``DZ_X`` ...; X = SDSS,
+Y = CFHT), the roles it loads frozen from the previous stage, the CFHT array it reads and its
+:class:`Update` s, run in order every iteration. An update names the roles its Adam optimizer owns and a
+loss function ``loss(networks, batch) -> {"loss": scalar, component: scalar, ...}``; the trainer
+back-propagates ``"loss"`` into the owned parameters only and logs the other (detached) components.
+
+The loss functions are a few configurable objects (:class:`AutoencoderLoss`, :class:`DiscriminatorLoss`,
+:class:`NoiseEmulatorLoss`, :class:`TranslationLoss`, :class:`AugCGanDiscriminatorLoss`,
+:class:`AugCGanGeneratorLoss`); the table :data:`TRAINING_METHODS` combines them into the ten methods. The
+choices that neither SPEC nor the paper fixes follow the reference code (``QiufanLin/ImageTranslation``,
+``model.py``) and are listed in ``docs/training.md`` ("Methods and losses") and ``docs/methods.md``.
+
+Randomness (Noise Emulator seeds, AugCGAN latent codes) comes from the global torch RNG, in an order each
+loss documents, so that a run restored with its RNG state continues exactly. Loss functions never call
+``backward``, ``step`` or ``zero_grad``; they work the same with or without ``torch.autocast`` (losses are
+computed in float32, seeds are drawn in float32). Parts of a loss that cannot reach the update's owned
+parameters run under ``torch.no_grad``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+import torch
+from torch import nn
+
+from galtk.errors import GaltkError
+from galtk.models.augcgan import LATENT_DIM
+from galtk.models.init import InitScheme
+from galtk.models.registry import build_networks, resolve_method
+from galtk.models.training.losses import adversarial_loss, content_loss, resize_to_sdss_grid
+from galtk.pipeline.loader import TrainingBatch
+
+Networks = Mapping[str, nn.Module]
+"""Networks of a stage keyed by role (``"A_X"``, ``"G_XY"``, ``"NE_Y"``, ...)."""
+
+LossTerms = dict[str, torch.Tensor]
+"""Scalar tensors: ``"loss"`` is minimised, the other keys are detached components for the logs."""
+
+LossFunction = Callable[[Networks, TrainingBatch], LossTerms]
+
+CfhtArray = Literal["rescaled", "regridded"]
+"""Which preprocessed CFHT array a stage reads (array names of :mod:`galtk.pipeline.preprocess`)."""
+
+
+@dataclass(frozen=True)
+class Update:
+    """One optimizer step of an iteration.
+
+    Attributes
+    ----------
+    name : str
+        ``"A"``, ``"D"``, ``"NE"`` or ``"G"`` (unique within a stage).
+    owns : tuple of str
+        Roles whose parameters this update's Adam optimizer changes.
+    loss : callable
+        ``loss(networks, batch)`` returns :data:`LossTerms`.
+    """
+
+    name: str
+    owns: tuple[str, ...]
+    loss: LossFunction
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A training stage: its networks and the updates of each iteration.
+
+    Attributes
+    ----------
+    name : str
+        ``"step1"`` / ``"step2"`` for ours, ``"train"`` for the one-step methods.
+    roles : tuple of str
+        Networks present in the stage.
+    frozen : tuple of str
+        Roles loaded from the previous stage's final weights and kept fixed.
+    cfht_array : {"rescaled", "regridded"}
+        CFHT images used: 136 x 136 px ``rescaled`` or 64 x 64 px ``regridded`` (methods g and h).
+    updates : tuple of Update
+        Run in this order every iteration.
+    """
+
+    name: str
+    roles: tuple[str, ...]
+    frozen: tuple[str, ...]
+    cfht_array: CfhtArray
+    updates: tuple[Update, ...]
+
+
+@dataclass(frozen=True)
+class TrainingMethod:
+    """A method of SPEC section 5 as the trainer runs it.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name: ``ours``, ``ours-step1``, ``ours-step2``, ``pix2pix``, ...
+    stages : tuple of Stage
+        Run one after the other (two for ``ours``, one otherwise).
+    networks : str or None
+        Method of :data:`galtk.models.registry.METHODS` whose networks it trains (``"ours"`` for the two
+        steps); None means ``name``.
+    """
+
+    name: str
+    stages: tuple[Stage, ...]
+    networks: str | None = None
+
+
+class SurveyImages(NamedTuple):
+    """One set of images per survey: ``x`` on the SDSS side, ``y`` on the CFHT side."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+
+ImageSource = Callable[..., tuple[SurveyImages, SurveyImages]]
+"""``source(networks, batch, *, train_noise)`` returns (real, generated) images for the discriminators."""
+
+
+def _detached(terms: Mapping[str, torch.Tensor]) -> LossTerms:
+    return {name: value.detach() for name, value in terms.items()}
+
+
+def _noise_like(noise_emulator: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Noise for ``images``' shape from the global RNG, seeds in float32 (z1, then z2)."""
+    batch, _, height, width = images.shape
+    return noise_emulator.sample(batch, (height, width), device=images.device, dtype=torch.float32)
+
+
+def _add_noise(networks: Networks, clean: SurveyImages, *, track: bool) -> SurveyImages:
+    """``clean`` plus NE_X noise (drawn first) and NE_Y noise (drawn second)."""
+    with torch.set_grad_enabled(track and torch.is_grad_enabled()):
+        noise_x = _noise_like(networks["NE_X"], clean.x)
+        noise_y = _noise_like(networks["NE_Y"], clean.y)
+    return SurveyImages(clean.x + noise_x, clean.y + noise_y)
+
+
+def _discriminate(
+    discriminator: nn.Module, real: torch.Tensor, generated: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits of real and generated images from one forward pass (no network here mixes batch rows)."""
+    logits = discriminator(torch.cat([real, generated.to(real.dtype)]))
+    return logits[: len(real)], logits[len(real) :]
+
+
+def _discriminator_terms(
+    discriminator: nn.Module, real: torch.Tensor, generated: torch.Tensor
+) -> torch.Tensor:
+    real_logits, generated_logits = _discriminate(discriminator, real, generated)
+    return adversarial_loss(real_logits, real=True) + adversarial_loss(generated_logits, real=False)
+
+
+@dataclass(frozen=True)
+class AutoencodedImages:
+    """Step 1 of ours: every image of each survey in the batch, and A(image) + NE noise.
+
+    The real images are the unpaired images followed by the pair images of the same survey (step 1 learns
+    each survey's images, Eq. 1-3 of the paper take x ~ X, not x ~ X_unpair). The autoencoders run without
+    gradients; the noise is differentiable when ``train_noise``. Draws NE_X seeds, then NE_Y seeds.
+    """
+
+    def __call__(
+        self, networks: Networks, batch: TrainingBatch, *, train_noise: bool
+    ) -> tuple[SurveyImages, SurveyImages]:
+        real = survey_images(batch)
+        with torch.no_grad():
+            clean = SurveyImages(networks["A_X"](real.x), networks["A_Y"](real.y))
+        return real, _add_noise(networks, clean, track=train_noise)
+
+
+@dataclass(frozen=True)
+class TranslatedImages:
+    """Unpaired images and their translations: G_YX(y) (+ NE_X noise) on the SDSS side, G_XY(x) (+ NE_Y).
+
+    Attributes
+    ----------
+    noise : bool
+        Add Noise Emulator noise (ours-auto) or not (the other one-step methods). Draws NE_X seeds, then
+        NE_Y seeds.
+    """
+
+    noise: bool
+
+    def __call__(
+        self, networks: Networks, batch: TrainingBatch, *, train_noise: bool
+    ) -> tuple[SurveyImages, SurveyImages]:
+        real = SurveyImages(batch.sdss, batch.cfht)
+        with torch.no_grad():
+            clean = SurveyImages(networks["G_YX"](batch.cfht), networks["G_XY"](batch.sdss))
+        generated = _add_noise(networks, clean, track=train_noise) if self.noise else clean
+        return real, generated
+
+
+def survey_images(batch: TrainingBatch) -> SurveyImages:
+    """All images of each survey in a batch: unpaired then pair images, concatenated along the batch axis.
+
+    Parameters
+    ----------
+    batch : TrainingBatch
+        One iteration's images.
+
+    Returns
+    -------
+    SurveyImages
+        ``x`` (B_unpaired + B_pairs, C, 64, 64) and ``y`` (B_unpaired + B_pairs, C, S, S).
+    """
+    return SurveyImages(torch.cat([batch.sdss, batch.pair_sdss]), torch.cat([batch.cfht, batch.pair_cfht]))
+
+
+@dataclass(frozen=True)
+class AutoencoderLoss:
+    """L_auto (Eq. 1): MSE(A_X(x), x) + MSE(A_Y(y), y) on every image of each survey in the batch.
+
+    Components ``auto_x`` and ``auto_y``. Draws no random numbers.
+    """
+
+    def __call__(self, networks: Networks, batch: TrainingBatch) -> LossTerms:
+        images = survey_images(batch)
+        terms = {
+            "auto_x": content_loss(networks["A_X"](images.x), images.x),
+            "auto_y": content_loss(networks["A_Y"](images.y), images.y),
+        }
+        return {"loss": terms["auto_x"] + terms["auto_y"], **_detached(terms)}
+
+
+@dataclass(frozen=True)
+class DiscriminatorLoss:
+    """L_adv(D_X, D_Y) (Eq. 2): real images labelled 1, generated images labelled 0, for both surveys.
+
+    ``loss = CE(D_X(x), 1) + CE(D_X(x_gen), 0) + CE(D_Y(y), 1) + CE(D_Y(y_gen), 0)``, each term the mean
+    sigmoid cross-entropy over batch and bands (or patches). The generated images are made without
+    gradients. Components ``adv_x`` and ``adv_y``.
+
+    Attributes
+    ----------
+    source : callable
+        :class:`AutoencodedImages` (step 1) or :class:`TranslatedImages`.
+    """
+
+    source: ImageSource
+
+    def __call__(self, networks: Networks, batch: TrainingBatch) -> LossTerms:
+        with torch.no_grad():
+            real, generated = self.source(networks, batch, train_noise=False)
+        terms = {
+            "adv_x": _discriminator_terms(networks["D_X"], real.x, generated.x),
+            "adv_y": _discriminator_terms(networks["D_Y"], real.y, generated.y),
+        }
+        return {"loss": terms["adv_x"] + terms["adv_y"], **_detached(terms)}
+
+
+@dataclass(frozen=True)
+class NoiseEmulatorLoss:
+    """L_adv(NE_X, NE_Y) (Eq. 3): generated images (content + NE noise) labelled 1 by the discriminators.
+
+    ``loss = CE(D_X(x_gen), 1) + CE(D_Y(y_gen), 1)``; only the noise carries gradients (the content comes
+    from the autoencoders or generators without gradients). Components ``adv_x`` and ``adv_y``.
+
+    Attributes
+    ----------
+    source : callable
+        :class:`AutoencodedImages` (step 1) or ``TranslatedImages(noise=True)`` (ours-auto).
+    """
+
+    source: ImageSource
+
+    def __call__(self, networks: Networks, batch: TrainingBatch) -> LossTerms:
+        _, generated = self.source(networks, batch, train_noise=True)
+        terms = {
+            "adv_x": adversarial_loss(networks["D_X"](generated.x), real=True),
+            "adv_y": adversarial_loss(networks["D_Y"](generated.y), real=True),
+        }
+        return {"loss": terms["adv_x"] + terms["adv_y"], **_detached(terms)}
+
+
+@dataclass(frozen=True)
+class TranslationLoss:
+    """Generator objective of ours (step 2), ours-auto and methods a-g.
+
+    ``loss = content_weight * (L_cyc + L_id + L_pid, those enabled) + L_adv (if enabled)``, with x, y the
+    unpaired images and (x_p, y_p) the pairs:
+
+    - L_cyc (Eq. 5) = MSE(G_YX(F_XY(x)), x) + MSE(G_XY(F_YX(y)), y) with F_XY(x) = G_XY(x) (+ NE_Y noise)
+      and F_YX(y) = G_YX(y) (+ NE_X noise): the second half of the cycle sees the noisy image.
+    - L_id (Eq. 4) = MSE(G_XY(x_p), y_p) + MSE(G_YX(y_p), x_p).
+    - L_pid (Eq. 6) = MSE(r(G_XY(x)), x) + MSE(G_YX(y), r(y)), r = bilinear resize of a CFHT-grid image to
+      the SDSS grid times 0.396 / 0.187 (:func:`~galtk.models.training.losses.resize_to_sdss_grid`).
+    - L_adv = CE(D_Y(F_XY(x)), 1) + CE(D_X(F_YX(y)), 1): the generators try to pass as real.
+
+    Noise (when ``noise``) is drawn without gradients, NE_X seeds (for F_YX(y)) first, then NE_Y seeds.
+    Components: ``cyc``, ``id``, ``pid``, ``adv`` (those enabled).
+
+    Attributes
+    ----------
+    cycle, identity, pseudo_identity, adversarial : bool
+        Which terms the objective has.
+    content_weight : float
+        Weight of the content terms (1 for ours and ours-auto, 1000 for the GAN baselines).
+    noise : bool
+        Add Noise Emulator noise to the half-cycle translations (ours and ours-auto).
+    """
+
+    cycle: bool = False
+    identity: bool = False
+    pseudo_identity: bool = False
+    adversarial: bool = False
+    content_weight: float = 1.0
+    noise: bool = False
+
+    def __call__(self, networks: Networks, batch: TrainingBatch) -> LossTerms:
+        g_xy, g_yx = networks["G_XY"], networks["G_YX"]
+        x, y = batch.sdss, batch.cfht
+        terms: dict[str, torch.Tensor] = {}
+        if self.cycle or self.pseudo_identity or self.adversarial:
+            clean = SurveyImages(g_yx(y), g_xy(x))
+            translated = _add_noise(networks, clean, track=False) if self.noise else clean
+        if self.cycle:
+            terms["cyc"] = content_loss(g_yx(translated.y), x) + content_loss(g_xy(translated.x), y)
+        if self.identity:
+            terms["id"] = content_loss(g_xy(batch.pair_sdss), batch.pair_cfht) + content_loss(
+                g_yx(batch.pair_cfht), batch.pair_sdss
+            )
+        if self.pseudo_identity:
+            sdss_grid = (x.shape[-2], x.shape[-1])
+            terms["pid"] = content_loss(resize_to_sdss_grid(clean.y, sdss_grid), x) + content_loss(
+                clean.x, resize_to_sdss_grid(y, sdss_grid)
+            )
+        loss = self.content_weight * sum(terms.values(), torch.zeros((), device=x.device))
+        if self.adversarial:
+            terms["adv"] = adversarial_loss(networks["D_Y"](translated.y), real=True) + adversarial_loss(
+                networks["D_X"](translated.x), real=True
+            )
+            loss = loss + terms["adv"]
+        return {"loss": loss, **_detached(terms)}
+
+
+class LatentCodes(NamedTuple):
+    """AugCGAN latent codes drawn from N(0, 1): ``x`` conditions G_YX (SDSS side), ``y`` conditions G_XY."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    pair_x: torch.Tensor
+    pair_y: torch.Tensor
+
+
+def draw_latent_codes(batch: TrainingBatch) -> LatentCodes:
+    """Draw the four code batches of one AugCGAN loss from the global RNG, in float32.
+
+    Order: ``x`` (one per unpaired CFHT image, for G_YX(y, z)), ``y`` (per unpaired SDSS image, for
+    G_XY(x, z)), ``pair_x`` (per pair, for G_YX(y_p, z)), ``pair_y`` (per pair, for G_XY(x_p, z)).
+
+    Parameters
+    ----------
+    batch : TrainingBatch
+        The iteration's images (their sizes and device).
+
+    Returns
+    -------
+    LatentCodes
+    """
+    device = batch.sdss.device
+    sizes = (len(batch.cfht), len(batch.sdss), len(batch.pair_cfht), len(batch.pair_sdss))
+    return LatentCodes(*(torch.randn(size, LATENT_DIM, device=device) for size in sizes))
+
+
+class _AugCGanForward(NamedTuple):
+    fake_x: torch.Tensor
+    fake_y: torch.Tensor
+    code_x: torch.Tensor
+    code_y: torch.Tensor
+    pair_code_x: torch.Tensor
+    pair_code_y: torch.Tensor
+
+
+def _augcgan_forward(networks: Networks, batch: TrainingBatch, codes: LatentCodes) -> _AugCGanForward:
+    """Translations under prior codes and the codes the encoders infer (reference code, method 10)."""
+    x, y = batch.sdss, batch.cfht
+    fake_y = networks["G_XY"](x, codes.y)
+    fake_x = networks["G_YX"](y, codes.x)
+    return _AugCGanForward(
+        fake_x=fake_x,
+        fake_y=fake_y,
+        code_x=networks["E_X"](x, fake_y),
+        code_y=networks["E_Y"](y, fake_x),
+        pair_code_x=networks["E_X"](batch.pair_sdss, batch.pair_cfht),
+        pair_code_y=networks["E_Y"](batch.pair_cfht, batch.pair_sdss),
+    )
+
+
+@dataclass(frozen=True)
+class AugCGanDiscriminatorLoss:
+    """Discriminator objective of AugCGAN (method h): image and latent discriminators, real vs generated.
+
+    With codes z drawn by :func:`draw_latent_codes`, x~ = G_YX(y, z_x), y~ = G_XY(x, z_y) and the encoded
+    codes e_x = E_X(x, y~), e_y = E_Y(y, x~), e_xp = E_X(x_p, y_p), e_yp = E_Y(y_p, x_p):
+
+    ``adv = CE(D_X(x), 1) + CE(D_X(x~), 0) + CE(D_Y(y), 1) + CE(D_Y(y~), 0)`` (PatchGAN logits) and
+    ``adv_latent = CE(DZ_X(z_x), 1) + CE(DZ_X(e_x), 0) + CE(DZ_Y(z_y), 1) + CE(DZ_Y(e_y), 0)`` plus the same
+    four terms for the pairs (z_pair_x against e_xp, z_pair_y against e_yp); ``loss = adv + adv_latent``.
+    Everything but the discriminators runs without gradients. Components ``adv``, ``adv_latent``.
+    """
+
+    def __call__(self, networks: Networks, batch: TrainingBatch) -> LossTerms:
+        codes = draw_latent_codes(batch)
+        with torch.no_grad():
+            forward = _augcgan_forward(networks, batch, codes)
+        dz_x, dz_y = networks["DZ_X"], networks["DZ_Y"]
+        terms = {
+            "adv": _discriminator_terms(networks["D_X"], batch.sdss, forward.fake_x)
+            + _discriminator_terms(networks["D_Y"], batch.cfht, forward.fake_y),
+            "adv_latent": _discriminator_terms(dz_x, codes.x, forward.code_x)
+            + _discriminator_terms(dz_y, codes.y, forward.code_y)
+            + _discriminator_terms(dz_x, codes.pair_x, forward.pair_code_x)
+            + _discriminator_terms(dz_y, codes.pair_y, forward.pair_code_y),
+        }
+        return {"loss": terms["adv"] + terms["adv_latent"], **_detached(terms)}
+
+
+@dataclass(frozen=True)
+class AugCGanGeneratorLoss:
+    """Generator and encoder objective of AugCGAN (method h), two-sided as in the paper's reference code.
+
+    With the notation of :class:`AugCGanDiscriminatorLoss`:
+
+    - L_cyc = MSE(G_YX(y~, e_x), x) + MSE(G_XY(x~, e_y), y) (the cycle back uses the inferred codes);
+    - L_id = MSE(G_XY(x_p, z_pair_y), y_p) + MSE(G_YX(y_p, z_pair_x), x_p) (prior codes, as the reference);
+    - L_cyc_latent = MSE(E_Y(y~, x), z_y) + MSE(E_X(x~, y), z_x) (the encoders recover the prior code);
+    - L_adv = CE(D_Y(y~), 1) + CE(D_X(x~), 1);
+    - L_adv_latent = CE(DZ_X(e_x), 1) + CE(DZ_Y(e_y), 1) + CE(DZ_X(e_xp), 1) + CE(DZ_Y(e_yp), 1);
+
+    ``loss = 1000 (L_cyc + L_id) + L_cyc_latent + L_adv + L_adv_latent``. Components ``cyc``, ``id``,
+    ``cyc_latent``, ``adv``, ``adv_latent``.
+
+    The encoders are trained as the registry builds them, with the final instance norm of SPEC section 4
+    (:class:`~galtk.models.augcgan.LatentEncoder`, ``final_norm=True``): method h is a baseline whose
+    results the paper reports, and the reference code that produced them has that encoder, whose code is
+    its last bias whatever the images. Only that bias learns (L_cyc_latent pulls it to the mean of the
+    prior, the latent discriminators see one constant code); the translations stay stochastic through the
+    prior codes of the first half-cycle and of L_id. ``final_norm=False`` would be a different, stronger
+    baseline than the paper's.
+    """
+
+    content_weight: float = 1000.0
+
+    def __call__(self, networks: Networks, batch: TrainingBatch) -> LossTerms:
+        codes = draw_latent_codes(batch)
+        forward = _augcgan_forward(networks, batch, codes)
+        g_xy, g_yx, e_x, e_y = (networks[role] for role in ("G_XY", "G_YX", "E_X", "E_Y"))
+        dz_x, dz_y = networks["DZ_X"], networks["DZ_Y"]
+        x, y = batch.sdss, batch.cfht
+        terms = {
+            "cyc": content_loss(g_yx(forward.fake_y, forward.code_x), x)
+            + content_loss(g_xy(forward.fake_x, forward.code_y), y),
+            "id": content_loss(g_xy(batch.pair_sdss, codes.pair_y), batch.pair_cfht)
+            + content_loss(g_yx(batch.pair_cfht, codes.pair_x), batch.pair_sdss),
+            "cyc_latent": content_loss(e_y(forward.fake_y, x), codes.y)
+            + content_loss(e_x(forward.fake_x, y), codes.x),
+            "adv": adversarial_loss(networks["D_Y"](forward.fake_y), real=True)
+            + adversarial_loss(networks["D_X"](forward.fake_x), real=True),
+            "adv_latent": adversarial_loss(dz_x(forward.code_x), real=True)
+            + adversarial_loss(dz_y(forward.code_y), real=True)
+            + adversarial_loss(dz_x(forward.pair_code_x), real=True)
+            + adversarial_loss(dz_y(forward.pair_code_y), real=True),
+        }
+        loss = (
+            self.content_weight * (terms["cyc"] + terms["id"])
+            + terms["cyc_latent"]
+            + terms["adv"]
+            + terms["adv_latent"]
+        )
+        return {"loss": loss, **_detached(terms)}
+
+
+GENERATORS = ("G_XY", "G_YX")
+DISCRIMINATORS = ("D_X", "D_Y")
+NOISE_EMULATORS = ("NE_X", "NE_Y")
+AUTOENCODERS = ("A_X", "A_Y")
+CONTENT_WEIGHT = 1000.0
+"""Weight of the content losses against the adversarial loss in the GAN baselines (methods a-e, g, h)."""
+
+
+def _roles(network_method: str) -> tuple[str, ...]:
+    return tuple(net.role for net in resolve_method(network_method).networks)
+
+
+OURS_STEP1 = Stage(
+    "step1",
+    roles=(*AUTOENCODERS, *NOISE_EMULATORS, *DISCRIMINATORS),
+    frozen=(),
+    cfht_array="rescaled",
+    updates=(
+        Update("A", AUTOENCODERS, AutoencoderLoss()),
+        Update("D", DISCRIMINATORS, DiscriminatorLoss(AutoencodedImages())),
+        Update("NE", NOISE_EMULATORS, NoiseEmulatorLoss(AutoencodedImages())),
+    ),
+)
+OURS_STEP2 = Stage(
+    "step2",
+    roles=(*GENERATORS, *NOISE_EMULATORS),
+    frozen=NOISE_EMULATORS,
+    cfht_array="rescaled",
+    updates=(Update("G", GENERATORS, TranslationLoss(cycle=True, identity=True, noise=True)),),
+)
+
+
+def _gan_baseline(name: str, generator_loss: TranslationLoss, cfht_array: CfhtArray) -> TrainingMethod:
+    """A one-step method that updates the discriminators, then the generators (methods a-e, g)."""
+    stage = Stage(
+        "train",
+        roles=_roles(name),
+        frozen=(),
+        cfht_array=cfht_array,
+        updates=(
+            Update("D", DISCRIMINATORS, DiscriminatorLoss(TranslatedImages(noise=False))),
+            Update("G", GENERATORS, generator_loss),
+        ),
+    )
+    return TrainingMethod(name, (stage,))
+
+
+_OURS_AUTO = Stage(
+    "train",
+    roles=_roles("ours-auto"),
+    frozen=(),
+    cfht_array="rescaled",
+    updates=(
+        Update("G", GENERATORS, TranslationLoss(cycle=True, identity=True, noise=True)),
+        Update("D", DISCRIMINATORS, DiscriminatorLoss(TranslatedImages(noise=True))),
+        Update("NE", NOISE_EMULATORS, NoiseEmulatorLoss(TranslatedImages(noise=True))),
+    ),
+)
+_AUGCGAN = Stage(
+    "train",
+    roles=_roles("augcgan"),
+    frozen=(),
+    cfht_array="regridded",
+    updates=(
+        Update("D", (*DISCRIMINATORS, "DZ_X", "DZ_Y"), AugCGanDiscriminatorLoss()),
+        Update("G", (*GENERATORS, "E_X", "E_Y"), AugCGanGeneratorLoss(CONTENT_WEIGHT)),
+    ),
+)
+
+TRAINING_METHODS: dict[str, TrainingMethod] = {
+    method.name: method
+    for method in (
+        TrainingMethod("ours", (OURS_STEP1, OURS_STEP2), networks="ours"),
+        TrainingMethod("ours-step1", (OURS_STEP1,), networks="ours"),
+        TrainingMethod("ours-step2", (OURS_STEP2,), networks="ours"),
+        _gan_baseline(
+            "pix2pix",
+            TranslationLoss(identity=True, adversarial=True, content_weight=CONTENT_WEIGHT),
+            "rescaled",
+        ),
+        _gan_baseline(
+            "cyclegan-adapted",
+            TranslationLoss(cycle=True, adversarial=True, content_weight=CONTENT_WEIGHT),
+            "rescaled",
+        ),
+        _gan_baseline(
+            "cyclegan-pid",
+            TranslationLoss(
+                cycle=True, pseudo_identity=True, adversarial=True, content_weight=CONTENT_WEIGHT
+            ),
+            "rescaled",
+        ),
+        _gan_baseline(
+            "cyclegan-id",
+            TranslationLoss(cycle=True, identity=True, adversarial=True, content_weight=CONTENT_WEIGHT),
+            "rescaled",
+        ),
+        _gan_baseline(
+            "cyclegan-id-ps",
+            TranslationLoss(cycle=True, identity=True, adversarial=True, content_weight=CONTENT_WEIGHT),
+            "rescaled",
+        ),
+        TrainingMethod("ours-auto", (_OURS_AUTO,)),
+        _gan_baseline(
+            "cyclegan",
+            TranslationLoss(cycle=True, adversarial=True, content_weight=CONTENT_WEIGHT),
+            "regridded",
+        ),
+        TrainingMethod("augcgan", (_AUGCGAN,)),
+    )
+}
+"""Every trainable method by canonical name."""
+
+STEP_ALIASES = {"1": "ours-step1", "2": "ours-step2"}
+"""Reference-code numbers of the two steps of ours (``model.py --method=1`` then ``--method=2``)."""
+
+
+def known_training_method_names() -> str:
+    """Accepted names with their aliases, for messages: ``"ours, ours-step1 (1), ours-step2 (2), ..."``."""
+    names = []
+    for name in TRAINING_METHODS:
+        aliases = [alias for alias, target in STEP_ALIASES.items() if target == name]
+        if not aliases and name != "ours":
+            aliases = list(resolve_method(name).aliases)
+        names.append(f"{name} ({', '.join(aliases)})" if aliases else name)
+    return ", ".join(names)
+
+
+def training_method(name: str) -> TrainingMethod:
+    """The method called ``name``: a canonical name, a reference-code number or a paper letter (any case).
+
+    ``"ours"`` runs step 1 then step 2; ``"ours-step1"`` (alias ``"1"``) and ``"ours-step2"`` (alias
+    ``"2"``) run one step each, as the reference code's methods 1 and 2 do. The other aliases are those of
+    :func:`galtk.models.registry.resolve_method` (``"3"``/``"a"`` for pix2pix, ..., ``"10"``/``"h"`` for
+    augcgan).
+
+    Parameters
+    ----------
+    name : str
+        For example ``"ours"``, ``"ours-step2"``, ``"2"``, ``"c"`` or ``"CycleGAN-PID"``.
+
+    Returns
+    -------
+    TrainingMethod
+
+    Raises
+    ------
+    galtk.errors.GaltkError
+        If no method has that name, with the list of known names.
+    """
+    key = name.strip().lower()
+    key = STEP_ALIASES.get(key, key)
+    if key in TRAINING_METHODS:
+        return TRAINING_METHODS[key]
+    try:
+        return TRAINING_METHODS[resolve_method(key).name]
+    except GaltkError:
+        raise GaltkError(f"unknown method {name!r}; known methods: {known_training_method_names()}") from None
+
+
+def build_stage_networks(
+    method: TrainingMethod,
+    stage: Stage,
+    *,
+    bands: int = 5,
+    width: float = 1.0,
+    init: InitScheme = "glorot",
+    device: torch.device | str | None = None,
+) -> dict[str, nn.Module]:
+    """Build the networks of one stage (its ``roles``) with :func:`galtk.models.registry.build_networks`.
+
+    Frozen roles are built like the others; loading their weights and freezing them is the trainer's job.
+
+    Parameters
+    ----------
+    method : TrainingMethod
+        The method.
+    stage : Stage
+        One of ``method.stages``.
+    bands, width, init, device
+        As for :func:`galtk.models.registry.build_networks`.
+
+    Returns
+    -------
+    dict of str to torch.nn.Module
+        The stage's networks keyed by role, in the order of ``stage.roles``.
+    """
+    networks = build_networks(
+        method.networks or method.name, bands=bands, width=width, init=init, device=device
+    )
+    return {role: networks[role] for role in stage.roles}
