@@ -14,6 +14,7 @@ from galtk.cli.init import init_command
 from galtk.cli.models import models_command
 from galtk.cli.preprocess import preprocess_command
 from galtk.cli.train import train_command
+from galtk.cli.translate import translate_command
 
 app = typer.Typer(
     name="galtk",
@@ -28,6 +29,7 @@ app.command("models")(models_command)
 app.command("crossmatch")(crossmatch_command)
 app.command("preprocess")(preprocess_command)
 app.command("train")(train_command)
+app.command("translate")(translate_command)
 
 
 def _print_version(value: bool) -> None:

@@ -300,3 +300,36 @@ def _check_row(label: str, state: int, valid: np.ndarray, images: np.ndarray, ba
     bad = int(np.count_nonzero(~np.isfinite(images)))
     if bad:
         raise NonFinitePixels(label, f"{bad} NaN or infinite pixel(s)")
+
+
+def output_stem(cutout: InputCutout) -> str:
+    """A file-name stem for the outputs of a cutout: its file's name without FITS suffixes or band token.
+
+    ``galaxy.fits`` -> ``galaxy``; the band files ``obj7_u.fits`` ... ``obj7_z.fits`` -> ``obj7``; row 12 of
+    ``sdss.zarr`` with id 1234 -> ``sdss_1234``. Characters other than letters, digits and ``._+-`` become
+    ``_``.
+
+    Parameters
+    ----------
+    cutout : InputCutout
+        An input of :func:`iter_inputs` or :func:`galtk.pipeline.cutout_fits.read_cutout`.
+
+    Returns
+    -------
+    str
+    """
+    source = cutout.sources[0]
+    row = re.fullmatch(r"(.*)\[(\d+)\]", source)
+    if row is not None and is_store(Path(row.group(1))):
+        stem = f"{Path(row.group(1)).stem}_{cutout.object_id or row.group(2)}"
+    else:
+        path = Path(source)
+        if len(cutout.sources) > 1:
+            path = Path((_band_group_key(path) or str(path)).replace("{band}", ""))
+        stem = path.name
+        lowered = stem.lower()
+        for suffix in (*COMPRESSION_SUFFIXES, *FITS_SUFFIXES):
+            if lowered.endswith(suffix):
+                stem, lowered = stem[: -len(suffix)], lowered[: -len(suffix)]
+        stem = stem.strip("-_.") or "cutout"
+    return re.sub(r"[^A-Za-z0-9._+-]", "_", stem)

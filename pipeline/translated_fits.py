@@ -57,6 +57,10 @@ PROVENANCE_KEYWORDS: dict[str, tuple[str, str | None, bool]] = {
 }
 
 
+#: Longest string value still given a comment (a longer one continues over CONTINUE cards without it).
+_COMMENTED_LENGTH = 45
+
+
 class OutputExists(GaltkError):
     """The output file exists and overwriting was not asked for."""
 
@@ -112,15 +116,58 @@ def write_translated(
         If shapes, bands or provenance are malformed.
     """
     path = Path(path)
+    if path.is_dir():
+        raise GaltkError(f"{path} is a directory; give the output file's name")
+    if path.exists() and not overwrite:
+        raise OutputExists(f"{path} already exists; pass --overwrite to replace it")
+    hdus = translated_hdulist(
+        cube,
+        survey=survey,
+        centre=centre,
+        bands=bands,
+        provenance=provenance,
+        noiseless=noiseless,
+        pixel_scale=pixel_scale,
+    )
+    buffer = io.BytesIO()
+    hdus.writeto(buffer, checksum=True)
+    content = buffer.getvalue()
+    if path.name.lower().endswith(".gz"):
+        content = gzip.compress(content, mtime=0)
+    _write_atomic(path, content, overwrite=overwrite)
+    return path
+
+
+def translated_hdulist(
+    cube: np.ndarray,
+    *,
+    survey: SurveySpec | str,
+    centre: SkyCoord,
+    bands: Sequence[str],
+    provenance: Mapping[str, Any],
+    noiseless: np.ndarray | None = None,
+    pixel_scale: float | None = None,
+) -> fits.HDUList:
+    """The HDUs :func:`write_translated` writes, in memory (same parameters, without the file ones).
+
+    Returns
+    -------
+    astropy.io.fits.HDUList
+        The primary HDU with the cube, WCS, unit, band and provenance keywords, and the ``NOISELESS``
+        extension when ``noiseless`` is given.
+
+    Raises
+    ------
+    GaltkError
+        If the cube holds NaN or infinite pixels.
+    ValueError
+        If shapes, bands or provenance are malformed.
+    """
     spec = survey if isinstance(survey, SurveySpec) else get_survey(survey)
     data = _checked_cube(cube, bands, "cube")
     extra = None if noiseless is None else _checked_cube(noiseless, bands, "noiseless")
     if extra is not None and extra.shape != data.shape:
         raise ValueError(f"noiseless has shape {extra.shape}, the cube {data.shape}")
-    if path.is_dir():
-        raise GaltkError(f"{path} is a directory; give the output file's name")
-    if path.exists() and not overwrite:
-        raise OutputExists(f"{path} already exists; pass --overwrite to replace it")
     header = translated_header(
         survey=spec, centre=centre, bands=bands, size=data.shape[-1], pixel_scale=pixel_scale
     )
@@ -130,13 +177,7 @@ def write_translated(
     if extra is not None:
         hdus.append(fits.ImageHDU(extra, header=header.copy(), name=NOISELESS_EXTNAME))
         hdus[-1].header.add_comment("The translation without emulated noise.")
-    buffer = io.BytesIO()
-    hdus.writeto(buffer, checksum=True)
-    content = buffer.getvalue()
-    if path.name.lower().endswith(".gz"):
-        content = gzip.compress(content, mtime=0)
-    _write_atomic(path, content, overwrite=overwrite)
-    return path
+    return hdus
 
 
 def translated_header(
@@ -218,7 +259,8 @@ def _add_provenance(header: fits.Header, provenance: Mapping[str, Any], survey: 
     for key, (keyword, comment, _) in PROVENANCE_KEYWORDS.items():
         if key in values:
             value = values[key] if isinstance(values[key], int) else str(values[key])
-            header[keyword] = value if comment is None else (value, comment)
+            fits_comment = comment if isinstance(value, int) or len(value) <= _COMMENTED_LENGTH else None
+            header[keyword] = value if fits_comment is None else (value, fits_comment)
     header["LONGSTRN"] = ("OGIP 1.0", "long strings use the CONTINUE convention")
     header["DATE"] = (
         _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),

@@ -151,3 +151,37 @@ def fake_archive():
     archive = FakeArchive()
     yield archive
     archive.close()
+
+
+@pytest.fixture(scope="session")
+def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic workspace with tiny finished runs ``runs/ours`` and ``runs/cyclegan`` (read-only use).
+
+    init --sim (100 objects), fetch, crossmatch, preprocess, then one iteration per step of each method at
+    width 1/16, one image per set and batch, on the CPU.
+    """
+    import torch
+    from typer.testing import CliRunner
+
+    from galtk.cli.app import app
+
+    root = write_sim_workspace(tmp_path_factory.mktemp("trained") / "ws", sky={"n_objects": 100, "seed": 5})
+    runner = CliRunner()
+    tiny = ["--iterations", "1", "--width", "0.0625", "--batch-size", "1", "--batch-pairs", "1"]
+    tiny += ["--sample-every", "0"]
+    commands = [
+        ["fetch"],
+        ["crossmatch"],
+        ["preprocess"],
+        ["train", "--method", "ours", "--run", "ours", *tiny, "--device", "cpu"],
+        ["train", "--method", "cyclegan", "--run", "cyclegan", *tiny, "--device", "cpu"],
+    ]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for command in commands:
+            result = runner.invoke(app, [*command, "-w", str(root)])
+            assert result.exit_code == 0, result.output
+    finally:
+        torch.set_num_threads(threads)
+    return root

@@ -11,7 +11,7 @@ from galtk.cli.app import app
 from galtk.pipeline.workspace import CONFIG_NAME
 
 runner = CliRunner()
-WORKING_COMMANDS = ("init", "fetch", "models", "crossmatch", "preprocess", "train")
+WORKING_COMMANDS = ("init", "fetch", "models", "crossmatch", "preprocess", "train", "translate")
 
 
 def _error_line(result) -> str:
