@@ -10,7 +10,8 @@ batch of cutouts on the input survey's grid, in its physical unit, :meth:`Transl
 2. runs the generator of the direction (``G_XY`` SDSS -> CFHT, ``G_YX`` CFHT -> SDSS);
 3. adds noise from the target survey's Noise Emulator (or, for AugCGAN, draws the latent code), seeded per
    output image, so that an output is reproduced by its seed alone;
-4. returns the result to the target survey's unit with the exact inverse transforms.
+4. returns the result to the target survey's unit with the exact inverse transforms (for the regridded
+   methods' CFHT outputs, also from flux per CFHT pixel area to flux per output pixel).
 
 Methods without a Noise Emulator (the GAN baselines) produce their noise through the generator itself: their
 translation is the generator output, and the noiseless component is the same image.
@@ -165,6 +166,16 @@ class Translator:
             return target, sdss.cutout_size, sdss.pixel_scale
         return target, target.cutout_size, target.pixel_scale
 
+    def output_flux_factor(self, direction: str) -> float:
+        """Factor from the networks' pixel values to flux per output pixel: 1, or the pixel-area ratio.
+
+        The regridded methods were trained on CFHT images regridded onto the SDSS grid, where regridding
+        interpolates pixel values: their CFHT outputs hold flux per CFHT pixel area. They are multiplied by
+        ``(0.396 / 0.186)**2`` so that each output pixel holds the flux it covers (pixel sums are fluxes).
+        """
+        target, _, scale = self.output_grid(direction)
+        return (scale / target.pixel_scale) ** 2
+
     def translate(
         self,
         images: np.ndarray,
@@ -240,9 +251,10 @@ class Translator:
                         noisy = clean + _emulated_noise(emulator, batch_seeds, (size, size)).to(self.device)
             clean_out[start:stop] = clean.float().cpu().numpy()
             noisy_out[start:stop] = noisy.float().cpu().numpy()
+        factor = np.float32(self.output_flux_factor(direction))
         return Translation(
-            images=inverse_rescale(noisy_out, target.unit),
-            noiseless=inverse_rescale(clean_out, target.unit),
+            images=inverse_rescale(noisy_out, target.unit) * factor,
+            noiseless=inverse_rescale(clean_out, target.unit) * factor,
             survey=target,
             pixel_scale=scale,
             seeds=tuple(int(seed) for seed in seeds),

@@ -109,6 +109,14 @@ def test_regridded_methods_translate_on_the_sdss_grid_and_keep_constant_units_ex
         expected = cyclegan._networks["G_YX"](torch.from_numpy(regridded)).numpy()
     np.testing.assert_allclose(result.images, inverse_rescale(expected, "sdss"), rtol=1e-6, atol=1e-7)
     np.testing.assert_array_equal(result.images, result.noiseless)
+    # SDSS -> CFHT: flux per CFHT pixel area on the SDSS grid, times the pixel-area ratio.
+    sdss_images = _images(SDSS, 2)
+    to_cfht = cyclegan.translate(sdss_images, direction="sdss2cfht", seeds=[0, 1])
+    with torch.no_grad():
+        raw = cyclegan._networks["G_XY"](torch.from_numpy(rescale(sdss_images, "sdss"))).numpy()
+    area = (0.396 / 0.186) ** 2
+    np.testing.assert_allclose(to_cfht.images, inverse_rescale(raw, "cfht") * area, rtol=1e-6, atol=1e-6)
+    assert to_cfht.images.shape == (2, 5, 64, 64) and to_cfht.pixel_scale == SDSS.pixel_scale
     # Units: with the generator replaced by the identity, a constant CFHT image of c ADU comes back as
     # c / 1000 nanomaggies, through rescale, regridding and the inverse transforms.
     original = cyclegan._networks["G_YX"]
