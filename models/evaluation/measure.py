@@ -6,6 +6,7 @@ A test set of 2,500 CFHT images is about 1 GB in float32, so :func:`measure_imag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,9 @@ from galtk.models.evaluation.errors import EvaluationError
 
 #: Images converted to float64 and filtered together.
 DEFAULT_CHUNK_SIZE = 64
+
+#: Called with the number of images just measured, after every chunk.
+ProgressCallback = Callable[[int], None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,6 +55,7 @@ def measure_images(
     aperture: np.ndarray,
     label: str = "images",
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_progress: ProgressCallback | None = None,
 ) -> ImageStatistics:
     """Measure every image of a set in one pass.
 
@@ -66,6 +71,8 @@ def measure_images(
         Name of the set in error messages.
     chunk_size : int, optional
         Images per chunk.
+    on_progress : callable, optional
+        Called with the number of images of each chunk once it is measured.
 
     Returns
     -------
@@ -92,6 +99,8 @@ def measure_images(
         sigma[start:stop] = metrics.robust_sigma(filtered) / metrics.HIGH_PASS_NOISE_GAIN
         amplitude_sum += np.abs(fft.rfft2(filtered)).sum(axis=0)
         power_sum += np.square(np.abs(fft.rfft2(filtered * window))).sum(axis=0)
+        if on_progress is not None:
+            on_progress(stop - start)
     return ImageStatistics(
         noise_sigma=sigma,
         summed_absolute=summed,

@@ -84,15 +84,7 @@ def write_report(
     """
     directions = _group_by_direction(results)
     directory = Path(directory)
-    recover_interrupted_swap(directory, accept=is_report)
-    if (directory.exists() or directory.is_symlink()) and not _is_empty_directory(directory):
-        if not is_report(directory):
-            raise EvaluationError(
-                f"{directory} exists and is not a galtk evaluation report; not replacing it"
-            )
-        if not overwrite:
-            raise EvaluationError(f"{directory} holds a report already; pass overwrite=True to replace it")
-    check_creatable(directory)
+    check_destination(directory, overwrite=overwrite)
     staging = staging_path(directory)
     remove_leftover(staging)
     try:
@@ -113,6 +105,40 @@ def write_report(
         remove_leftover(staging)
         raise
     return directory / "index.html"
+
+
+def check_destination(directory: Path, *, overwrite: bool = False, flag: str = "overwrite=True") -> None:
+    """Raise unless :func:`write_report` may write a report into ``directory``.
+
+    Finishes a replacement an earlier writer was interrupted in, then accepts a missing or empty directory,
+    or an existing report when ``overwrite`` is true.
+
+    Parameters
+    ----------
+    directory : Path
+        The report directory.
+    overwrite : bool, optional
+        Whether an existing report may be replaced.
+    flag : str, optional
+        How the message names the way to allow replacing (e.g. ``"--overwrite"``).
+
+    Raises
+    ------
+    EvaluationError
+        If ``directory`` holds something other than a report, or a report while ``overwrite`` is false.
+    StoreError
+        If ``directory`` cannot be created (its nearest existing parent is not a writable directory).
+    """
+    directory = Path(directory)
+    recover_interrupted_swap(directory, accept=is_report)
+    if (directory.exists() or directory.is_symlink()) and not _is_empty_directory(directory):
+        if not is_report(directory):
+            raise EvaluationError(
+                f"{directory} exists and is not a galtk evaluation report; not replacing it"
+            )
+        if not overwrite:
+            raise EvaluationError(f"{directory} holds a report already; pass {flag} to replace it")
+    check_creatable(directory)
 
 
 def is_report(path: Path) -> bool:

@@ -8,7 +8,7 @@ measures a method's generated images, compares, and returns an :class:`Evaluatio
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from galtk.models.evaluation.inputs import EvaluationSet, check_generated, check
 from galtk.models.evaluation.measure import (
     DEFAULT_CHUNK_SIZE,
     ImageStatistics,
+    ProgressCallback,
     measure_difference,
     measure_images,
     measure_summed_absolute,
@@ -60,6 +61,9 @@ SUMMARY_FIELDS: dict[str, str] = {
 PHOTOMETRY_KINDS = ("total", "aperture")
 #: Where the reference noise level sigma of the global-shape figure comes from, best first.
 NOISE_SOURCES = ("noise emulator", "true sigma", "measured on originals")
+
+#: Called with a description and a number of images when a measurement pass starts.
+StartCallback = Callable[[str, int], None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -237,6 +241,8 @@ def measure_originals(
     *,
     aperture_radius_arcsec: float = DEFAULT_APERTURE_RADIUS_ARCSEC,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_start: StartCallback | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> OriginalMeasurements:
     """Measure the original images of one direction (once for every method).
 
@@ -247,6 +253,10 @@ def measure_originals(
         Radius of the circular aperture centred on the cutout centre.
     chunk_size : int, optional
         Images processed together.
+    on_start : callable, optional
+        Called as ``on_start("measure DIRECTION originals", N)`` before the pass over the originals.
+    on_progress : callable, optional
+        Called with the number of originals measured after every chunk.
 
     Returns
     -------
@@ -260,12 +270,15 @@ def measure_originals(
     aperture = metrics.aperture_weights(
         (height, width), aperture_radius_arcsec / evaluation_set.arcsec_per_pixel
     )
+    if on_start is not None:
+        on_start(f"measure {evaluation_set.direction} originals", int(original.shape[0]))
     statistics = measure_images(
         original,
         to_nanomaggies=scale,
         aperture=aperture,
         label=f"{evaluation_set.direction} originals",
         chunk_size=chunk_size,
+        on_progress=on_progress,
     )
     true_sigma = None
     if evaluation_set.true_sigma is not None:
@@ -303,6 +316,8 @@ def evaluate_method(
     *,
     examples: int = DEFAULT_EXAMPLES,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_start: StartCallback | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> EvaluationResult:
     """Compare a method's generated images with the originals in each direction it was run.
 
@@ -319,6 +334,10 @@ def evaluate_method(
         Images kept for the image grids and RGB composites.
     chunk_size : int, optional
         Images processed together.
+    on_start : callable, optional
+        Called as ``on_start("measure METHOD DIRECTION", N)`` before each direction's pass.
+    on_progress : callable, optional
+        Called with the number of generated images measured after every chunk.
 
     Returns
     -------
@@ -341,7 +360,9 @@ def evaluate_method(
     for direction, images in generated.items():
         measured = by_direction[direction]
         check_generated(measured.evaluation_set, images, method)
-        results[direction] = _evaluate_direction(method, images, measured, examples, chunk_size)
+        if on_start is not None:
+            on_start(f"measure {method} {direction}", int(images.shape[0]))
+        results[direction] = _evaluate_direction(method, images, measured, examples, chunk_size, on_progress)
     return EvaluationResult(method=method, directions=results)
 
 
@@ -352,6 +373,8 @@ def evaluate_methods(
     aperture_radius_arcsec: float = DEFAULT_APERTURE_RADIUS_ARCSEC,
     examples: int = DEFAULT_EXAMPLES,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_start: StartCallback | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> list[EvaluationResult]:
     """Measure the originals once, then evaluate every method (see :func:`evaluate_method`).
 
@@ -361,7 +384,7 @@ def evaluate_methods(
         Method name -> direction name -> generated images.
     evaluation_sets : sequence of EvaluationSet
         The originals of each direction (distinct direction names).
-    aperture_radius_arcsec, examples, chunk_size
+    aperture_radius_arcsec, examples, chunk_size, on_start, on_progress
         See :func:`measure_originals` and :func:`evaluate_method`.
 
     Returns
@@ -372,24 +395,34 @@ def evaluate_methods(
     directions = [evaluation_set.direction for evaluation_set in evaluation_sets]
     if len(set(directions)) != len(directions):
         raise EvaluationError(f"direction names must be distinct, got {', '.join(directions)}")
+    hooks = {"chunk_size": chunk_size, "on_start": on_start, "on_progress": on_progress}
     originals = [
-        measure_originals(s, aperture_radius_arcsec=aperture_radius_arcsec, chunk_size=chunk_size)
-        for s in evaluation_sets
+        measure_originals(s, aperture_radius_arcsec=aperture_radius_arcsec, **hooks) for s in evaluation_sets
     ]
     return [
-        evaluate_method(method, generated, originals, examples=examples, chunk_size=chunk_size)
+        evaluate_method(method, generated, originals, examples=examples, **hooks)
         for method, generated in generated_by_method.items()
     ]
 
 
 def _evaluate_direction(
-    method: str, images: np.ndarray, measured: OriginalMeasurements, examples: int, chunk_size: int
+    method: str,
+    images: np.ndarray,
+    measured: OriginalMeasurements,
+    examples: int,
+    chunk_size: int,
+    on_progress: ProgressCallback | None,
 ) -> DirectionResult:
     evaluation_set = measured.evaluation_set
     scale = evaluation_set.nanomaggies_per_unit
     label = f"{method} {evaluation_set.direction}"
     statistics = measure_images(
-        images, to_nanomaggies=scale, aperture=measured.aperture, label=label, chunk_size=chunk_size
+        images,
+        to_nanomaggies=scale,
+        aperture=measured.aperture,
+        label=label,
+        chunk_size=chunk_size,
+        on_progress=on_progress,
     )
     difference = measure_difference(
         images, evaluation_set.original, to_nanomaggies=scale, label=label, chunk_size=chunk_size

@@ -1,0 +1,251 @@
+"""``galtk evaluate``: translate the test pairs with trained methods and write the evaluation report."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from galtk.cli._common import (
+    StagedProgress,
+    WorkspaceOption,
+    console,
+    cutout_progress,
+    exit_with_error,
+    reports_errors,
+)
+from galtk.errors import GaltkError
+
+if TYPE_CHECKING:
+    import torch
+
+    from galtk.models.evaluation import EvaluationResult
+    from galtk.models.translation import Translator
+
+#: Report directory, relative to the workspace, when --output is not given.
+DEFAULT_OUTPUT = "reports/evaluation"
+#: Summary numbers printed per method and direction (medians over bands); the report holds them all.
+PRINTED_FIELDS = {
+    "flux_difference_ratio": "flux diff / sqrt2 sigma",
+    "noise_ratio": "noise / original",
+    "fourier_log_ratio_rms": "Fourier log rms",
+    "aperture_dmag_median": "aperture dmag",
+}
+
+
+@reports_errors
+def evaluate_command(
+    method: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--method",
+            "-m",
+            help="Evaluate the latest run of this method (repeat for several, side by side). Default:"
+            " \\[train] method, unless --run or --checkpoint is given.",
+            show_default=False,
+        ),
+    ] = None,
+    run: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--run",
+            help="Also evaluate this run (a directory, or its name under \\[train] runs); repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint", help="Also evaluate this checkpoint file; repeatable.", show_default=False
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help=f"Report directory, relative to the workspace (default: {DEFAULT_OUTPUT}).",
+            show_default=False,
+            file_okay=False,
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing report (never anything else).")
+    ] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", min=1, help="Evaluate only the first N usable test pairs.", show_default=False
+        ),
+    ] = None,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", min=0, help="Noise seed of the first translation (image i gets seed + i)."),
+    ] = 0,
+    reference_noise: Annotated[
+        str,
+        typer.Option(
+            "--reference-noise",
+            help="sigma of the flux-difference figure: true (noise sigma stored with synthetic images),"
+            " emulator (the Noise Emulator, as in the paper), auto (true if stored, else emulator, else"
+            " measured on the originals).",
+        ),
+    ] = "auto",
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--device",
+            help="auto (CUDA if present), cpu, cuda or cuda:N. Default: \\[train] device.",
+            show_default=False,
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Images per forward pass.")] = 64,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Evaluate trained methods on the test pairs and write an HTML report with figures, JSON and CSV.
+
+    Every usable test pair of the paired store (\\[crossmatch] paired) is translated both ways by each
+    method, with one noise seed per image, and compared with the pair's other image: the paper's global
+    shape (flux difference) and Fourier-map metrics per band, noise sigma (also against the true sigma of
+    synthetic data), total and aperture photometry, and power spectra of the high-passed images. Several
+    methods appear side by side. The report (index.html, metrics.json, metrics.csv, figures/) is written
+    atomically; an existing report is replaced only with --overwrite. See docs/evaluate.md.
+    """
+    from galtk.models.evaluation.pairs import open_test_split, read_test_pairs
+    from galtk.models.evaluation.report import check_destination, write_report
+    from galtk.models.evaluation.translators import REFERENCE_NOISE_CHOICES, evaluate_translators
+    from galtk.models.training.config import resolve_device
+    from galtk.pipeline.workspace import load_workspace
+
+    if reference_noise not in REFERENCE_NOISE_CHOICES:
+        raise GaltkError(f"--reference-noise {reference_noise!r}: use {', '.join(REFERENCE_NOISE_CHOICES)}")
+    ws = load_workspace(workspace)
+    destination = ws.resolve(output if output is not None else DEFAULT_OUTPUT)
+    check_destination(destination, overwrite=overwrite, flag="--overwrite")
+    paired = ws.resolve(ws.config.crossmatch.paired)
+    _, test_rows, bands = open_test_split(paired)
+    chosen_device = resolve_device(device or ws.config.train.device)
+    translators = _load_translators(
+        ws.resolve(ws.config.train.runs),
+        methods=method or [],
+        runs=run or [],
+        checkpoints=list(checkpoint or []),
+        default_method=ws.config.train.method,
+        bands=bands,
+        device=chosen_device,
+    )
+    wanted = min(limit or test_rows.size, test_rows.size)
+    console.print(
+        f"galtk evaluate: {', '.join(translators)} on {chosen_device}, {wanted} of {test_rows.size} test"
+        f" pairs of {_shown(paired, ws.root)}"
+    )
+    with cutout_progress() as progress:
+        stages = StagedProgress(progress)
+        try:
+            pairs = read_test_pairs(paired, limit=limit, on_start=stages.start, on_progress=stages.advance)
+            results = evaluate_translators(
+                translators,
+                pairs,
+                seed=seed,
+                reference_noise=reference_noise,
+                batch_size=batch_size,
+                on_start=stages.start,
+                on_progress=stages.advance,
+            )
+            index = write_report(
+                results, destination, overwrite=overwrite, title=f"galtk evaluation: {', '.join(translators)}"
+            )
+        except KeyboardInterrupt:
+            exit_with_error("interrupted; no report was written (an earlier one is left as it was)", code=130)
+            return
+    if pairs.skipped:
+        console.print(f"left out {pairs.skipped} test pair(s) with an invalid band or NaN pixels")
+    console.print(_summary(results, len(pairs)))
+    console.print(
+        f"Report: [bold]{escape(str(index))}[/bold] (metrics.json, metrics.csv, figures/ beside it)",
+        highlight=False,
+    )
+
+
+def _load_translators(
+    runs_dir: Path,
+    *,
+    methods: list[str],
+    runs: list[str],
+    checkpoints: list[Path],
+    default_method: str,
+    bands: tuple[str, ...],
+    device: torch.device,
+) -> dict[str, Translator]:
+    """Find and load every requested model; name each by its method (and run, where methods repeat)."""
+    from galtk.models.translation import find_checkpoint, load_translator
+
+    requests: list[tuple[str | None, str | None, Path | None]] = [(name, None, None) for name in methods]
+    requests += [(None, name, None) for name in runs]
+    requests += [(None, None, path) for path in checkpoints]
+    if not requests:
+        requests = [(default_method, None, None)]
+    paths = [find_checkpoint(runs_dir, method=m, run=r, checkpoint=c) for m, r, c in requests]
+    resolved = [path.resolve() for path in paths]
+    repeated = sorted({str(path) for path in resolved if resolved.count(path) > 1})
+    if repeated:
+        raise GaltkError(f"the same checkpoint is asked for twice: {repeated[0]}")
+    loaded = [
+        load_translator(path, method=request[0], bands=bands, device=device)
+        for path, request in zip(paths, requests, strict=True)
+    ]
+    names = [translator.method for translator in loaded]
+    labelled: dict[str, Translator] = {}
+    for translator, path in zip(loaded, paths, strict=True):
+        name = translator.method
+        if names.count(name) > 1:
+            name = _safe_name(f"{name}.{_run_name(path)}")
+        if name in labelled:
+            raise GaltkError(f"two models would both be called {name} in the report; name other runs")
+        labelled[name] = translator
+    return labelled
+
+
+def _run_name(checkpoint: Path) -> str:
+    """The run directory name of ``RUN/checkpoints/STAGE/FILE.pt``, else the checkpoint's stem."""
+    parts = checkpoint.parts
+    if len(parts) >= 4 and parts[-3] == "checkpoints":
+        return parts[-4]
+    return checkpoint.stem
+
+
+def _safe_name(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-._")
+    return cleaned or "model"
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _summary(results: list[EvaluationResult], count: int) -> Table:
+    import math
+
+    import numpy as np
+
+    table = Table(title=f"galtk evaluate: {count} test pairs (medians over bands; 1, 1, 0, 0 = ideal)")
+    table.add_column("method")
+    table.add_column("direction")
+    for heading in PRINTED_FIELDS.values():
+        table.add_column(heading, justify="right")
+    for result in results:
+        for direction, outcome in result.directions.items():
+            cells = []
+            for field in PRINTED_FIELDS:
+                values = [outcome.summary[band][field] for band in outcome.bands]
+                finite = [value for value in values if math.isfinite(value)]
+                cells.append(f"{float(np.median(finite)):.3g}" if finite else "-")
+            table.add_row(result.method, direction, *cells)
+    return table
