@@ -9,6 +9,8 @@ import typer
 from galtk import __version__
 from galtk.cli._common import setup_logging
 from galtk.cli.crossmatch import crossmatch_command
+from galtk.cli.demo import demo_command
+from galtk.cli.evaluate import evaluate_command
 from galtk.cli.fetch import fetch_command
 from galtk.cli.init import init_command
 from galtk.cli.models import models_command
@@ -30,6 +32,8 @@ app.command("crossmatch")(crossmatch_command)
 app.command("preprocess")(preprocess_command)
 app.command("train")(train_command)
 app.command("translate")(translate_command)
+app.command("evaluate")(evaluate_command)
+app.command("demo")(demo_command)
 
 
 def _print_version(value: bool) -> None:

@@ -11,7 +11,17 @@ from galtk.cli.app import app
 from galtk.pipeline.workspace import CONFIG_NAME
 
 runner = CliRunner()
-WORKING_COMMANDS = ("init", "fetch", "models", "crossmatch", "preprocess", "train", "translate")
+WORKING_COMMANDS = (
+    "init",
+    "fetch",
+    "models",
+    "crossmatch",
+    "preprocess",
+    "train",
+    "translate",
+    "evaluate",
+    "demo",
+)
 
 
 def _error_line(result) -> str:

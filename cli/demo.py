@@ -1,0 +1,243 @@
+"""``galtk demo``: the whole chain on the synthetic sky, offline, by running each galtk command in turn."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from galtk.cli._common import console, exit_with_error, reports_errors
+from galtk.errors import GaltkError
+
+#: Directory of the demo when none is given.
+DEFAULT_DIRECTORY = Path("galtk-demo")
+#: Where the demo writes the FITS cutouts it translates, and the translations (relative to the workspace).
+CUTOUT_DIRECTORY = Path("cutouts")
+TRANSLATED_DIRECTORY = Path("translated")
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    """How big a demo is: the synthetic sky, the training run, and what is translated and evaluated.
+
+    Attributes
+    ----------
+    n_objects : int
+        Galaxies of the synthetic sky (``[sim] n_objects``).
+    iterations : int
+        Training iterations of each step of ``ours``.
+    width : float
+        Network width (1 = the paper's).
+    batch_size, batch_pairs : int
+        Unpaired images per survey and pairs per training iteration.
+    learning_rate : float
+        Initial Adam learning rate.
+    cutouts : int
+        Test pairs written as FITS files (each survey) and translated with ``galtk translate``.
+    """
+
+    n_objects: int
+    iterations: int
+    width: float
+    batch_size: int
+    batch_pairs: int
+    learning_rate: float
+    cutouts: int
+
+
+#: ``galtk demo``: 3-4 minutes on 2 CPU cores, most of it training.
+FULL = DemoSize(
+    n_objects=2000, iterations=150, width=0.0625, batch_size=4, batch_pairs=4, learning_rate=1e-2, cutouts=3
+)
+#: ``galtk demo --quick``: about 20 seconds on 2 CPU cores (for CI).
+QUICK = DemoSize(
+    n_objects=150, iterations=2, width=0.0625, batch_size=2, batch_pairs=2, learning_rate=1e-2, cutouts=2
+)
+
+
+@reports_errors
+def demo_command(
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Directory of the demo workspace: new or empty (created if missing).", metavar="DIR"
+        ),
+    ] = DEFAULT_DIRECTORY,
+    quick: Annotated[
+        bool,
+        typer.Option("--quick", help="A smaller sky, 2 iterations per step: about 20 s on 2 CPU cores."),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Run in a non-empty directory, replacing the demo's earlier workspace, stores, cutouts and"
+            " report (other files are left alone).",
+        ),
+    ] = False,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--device",
+            help="Device of training and evaluation: auto (default), cpu, cuda or cuda:N.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run the whole chain offline on the synthetic sky, showing each step's galtk command.
+
+    In DIR: galtk init --sim, fetch, crossmatch, preprocess, train (ours, both steps, 150 iterations each
+    at 1/16 of the paper's width: a demonstration of the chain, not a trained model), translate of a few
+    test cutouts written as FITS files, and evaluate, which writes the HTML report. About 3-4 minutes on 2
+    CPU cores (--quick: about 20 seconds). Each command printed after `$` can be run by hand in the
+    workspace, e.g. with the paper's settings on a GPU (docs/reproducing.md).
+    """
+    size = QUICK if quick else FULL
+    _check_directory(directory, force)
+    started = time.perf_counter()
+    console.print(
+        f"galtk demo{' --quick' if quick else ''}: the whole chain on a synthetic sky of {size.n_objects:,}"
+        f" galaxies, in {directory}. Each step runs the galtk command shown after `$`.",
+        highlight=False,
+    )
+    timings: list[tuple[str, float]] = []
+    _run(["init", "--sim", str(directory), *(["--force"] if force else [])], timings)
+    console.print(
+        f"[bold cyan]$ cd {escape(shlex.quote(str(directory)))}[/bold cyan]", highlight=False, soft_wrap=True
+    )
+    previous = Path.cwd()
+    os.chdir(directory)
+    try:
+        report = _run_steps(size, force, device, timings)
+    except KeyboardInterrupt:
+        exit_with_error(f"interrupted; `galtk demo {directory} --force` starts again", code=130)
+        return
+    finally:
+        os.chdir(previous)
+    console.print(_timings(timings, time.perf_counter() - started))
+    console.print(
+        f"Done. Report: [bold]{escape(str(report))}[/bold]. With {size.iterations} iterations per step at"
+        f" width {size.width:g} (the paper: 60,000 at width 1) the model is far from trained: expect rough"
+        " shapes. For real results train with the paper's settings on a GPU (docs/reproducing.md).",
+        highlight=False,
+    )
+
+
+def _run_steps(size: DemoSize, force: bool, device: str | None, timings: list[tuple[str, float]]) -> Path:
+    """Every step after ``galtk init``, in the demo's workspace (the current directory); return the report."""
+    _set_sky_size(size.n_objects)
+    replace = ["--overwrite"] if force else []
+    _run(["fetch", *replace], timings)
+    _run(["crossmatch", *replace], timings)
+    _run(["preprocess"], timings)
+    chosen = ["--device", device] if device else []
+    training = ["--iterations", str(size.iterations), "--width", f"{size.width:g}"]
+    training += ["--batch-size", str(size.batch_size), "--batch-pairs", str(size.batch_pairs)]
+    _run(["train", "--method", "ours", *training, "--lr", f"{size.learning_rate:g}", *chosen], timings)
+    written = _write_cutouts(size.cutouts, force)
+    console.print(
+        f"(wrote the SDSS and CFHT images of {len(written) // 2} test pairs as FITS files in"
+        f" {CUTOUT_DIRECTORY / 'sdss'} and {CUTOUT_DIRECTORY / 'cfht'})",
+        highlight=False,
+    )
+    inputs = [str(CUTOUT_DIRECTORY / "sdss"), str(CUTOUT_DIRECTORY / "cfht")]
+    _run(["translate", *inputs, "--output-dir", str(TRANSLATED_DIRECTORY), *replace], timings)
+    _run(["evaluate", "--method", "ours", *replace, *chosen], timings)
+    return Path.cwd() / "reports" / "evaluation" / "index.html"
+
+
+def _check_directory(directory: Path, force: bool) -> None:
+    if directory.exists() and not directory.is_dir():
+        raise GaltkError(f"{directory} is not a directory")
+    if directory.is_dir() and any(directory.iterdir()) and not force:
+        raise GaltkError(
+            f"{directory} is not empty; give a new or empty directory (galtk demo DIR), or --force to run"
+            " there anyway"
+        )
+
+
+def _run(arguments: Sequence[str], timings: list[tuple[str, float]]) -> None:
+    """Print ``$ galtk ARGUMENTS`` and run that command in this process; stop the demo if it fails."""
+    import typer.main
+
+    from galtk.cli.app import app
+
+    console.print(
+        f"[bold cyan]$ galtk {escape(shlex.join(arguments))}[/bold cyan]", highlight=False, soft_wrap=True
+    )
+    started = time.perf_counter()
+    code = typer.main.get_command(app).main(args=list(arguments), prog_name="galtk", standalone_mode=False)
+    timings.append((f"galtk {arguments[0]}", time.perf_counter() - started))
+    if code:
+        raise typer.Exit(code)
+
+
+def _set_sky_size(n_objects: int) -> None:
+    """Set ``[sim] n_objects`` of the workspace's galtk.toml (unless it already holds that value)."""
+    from galtk.pipeline.workspace import CONFIG_NAME, load_workspace, render_config
+
+    workspace = load_workspace()
+    if workspace.config.sim_sky.n_objects == n_objects:
+        return
+    config = dataclasses.replace(
+        workspace.config, sim_sky=dataclasses.replace(workspace.config.sim_sky, n_objects=n_objects)
+    )
+    (workspace.root / CONFIG_NAME).write_text(render_config(config), encoding="utf-8")
+    console.print(f"(demo setting in {CONFIG_NAME}: \\[sim] n_objects = {n_objects})", highlight=False)
+
+
+def _write_cutouts(count: int, overwrite: bool) -> list[Path]:
+    """Write both images of the first ``count`` test pairs as FITS cubes, ``cutouts/SURVEY/pairNNNNN.fits``.
+
+    Returns
+    -------
+    list of Path
+        The files written, SDSS first.
+    """
+    import numpy as np
+    from astropy.io import fits
+
+    from galtk.models.evaluation.pairs import read_test_pairs
+    from galtk.pipeline.geometry import cutout_wcs
+    from galtk.pipeline.workspace import load_workspace
+
+    workspace = load_workspace()
+    pairs = read_test_pairs(workspace.resolve(workspace.config.crossmatch.paired), limit=count)
+    written = []
+    for name, survey in pairs.surveys.items():
+        images = pairs.sdss if name == "sdss" else pairs.cfht
+        ids = pairs.sdss_ids if name == "sdss" else pairs.cfht_ids
+        folder = CUTOUT_DIRECTORY / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, row in enumerate(pairs.rows):
+            ra, dec = pairs.centres[name][index]
+            header = cutout_wcs(ra, dec, survey.pixel_scale, survey.cutout_size).to_header()
+            header["BUNIT"] = ("nanomaggy", "pixel unit") if name == "sdss" else ("adu", "pixel unit")
+            header["PHOTZP"] = (22.5 if name == "sdss" else 30.0, "AB magnitude of one BUNIT")
+            header["BANDS"] = (",".join(pairs.bands), "band of each plane")
+            header["SURVEY"] = name
+            header["OBJECT"] = str(ids[index])
+            path = folder / f"pair{int(row):05d}.fits"
+            fits.PrimaryHDU(np.asarray(images[index], dtype=np.float32), header).writeto(
+                path, overwrite=overwrite
+            )
+            written.append(path)
+    return written
+
+
+def _timings(timings: list[tuple[str, float]], total: float) -> Table:
+    table = Table(title=f"galtk demo: {total:,.0f} s")
+    table.add_column("step")
+    table.add_column("seconds", justify="right")
+    for step, seconds in timings:
+        table.add_row(step, f"{seconds:,.1f}")
+    return table

@@ -1,0 +1,104 @@
+"""``galtk demo --quick``: the whole chain, offline, end to end; refusals of a directory in use."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from astropy.io import fits
+from typer.testing import CliRunner
+
+from galtk.cli.app import app
+from galtk.cli.demo import QUICK
+
+runner = CliRunner()
+#: The quick demo must stay well within CI budgets on 2 cores.
+QUICK_DEMO_SECONDS = 120
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny networks run fastest on one thread (and do not fight other processes for cores)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _error_line(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    return lines[0]
+
+
+def test_quick_demo_runs_every_step_and_can_be_rerun_with_force(tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    started = time.perf_counter()
+    result = runner.invoke(app, ["demo", str(directory), "--quick", "--device", "cpu"])
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 0, result.output
+    assert elapsed < QUICK_DEMO_SECONDS
+    assert Path.cwd() != directory.resolve()
+    output = result.stdout
+    steps = [line for line in output.splitlines() if line.startswith("$ ")]
+    assert steps[:2] == [f"$ galtk init --sim {directory}", f"$ cd {directory}"]
+    commands = ["fetch", "crossmatch", "preprocess", "train", "translate", "evaluate"]
+    assert [step.split()[2] for step in steps[2:]] == commands
+    assert "$ galtk train --method ours --iterations 2 --width 0.0625" in output
+    assert f"n_objects = {QUICK.n_objects}" in output
+    assert "Report:" in output and "galtk demo:" in output
+    # every step's outputs are where the commands put them
+    assert (directory / "galtk.toml").is_file()
+    for store in (
+        "raw/sdss.zarr",
+        "raw/cfht.zarr",
+        "paired.zarr",
+        "unpaired_sdss.zarr",
+        "unpaired_cfht.zarr",
+    ):
+        assert (directory / "data" / store / "zarr.json").is_file(), store
+    (run,) = (directory / "runs").iterdir()
+    assert run.name.startswith("ours-") and list((run / "checkpoints" / "step2").glob("*.pt"))
+    inputs = sorted((directory / "cutouts").rglob("*.fits"))
+    assert len(inputs) == 2 * QUICK.cutouts
+    translated = sorted((directory / "translated").glob("*.fits"))
+    assert len(translated) == 2 * QUICK.cutouts
+    for path in translated:
+        with fits.open(path) as hdus:
+            header, data = hdus[0].header, hdus[0].data
+            size = 136 if header["SURVEY"] == "cfht" else 64
+            assert data.shape == (5, size, size) and header["METHOD"] == "ours"
+    report = directory / "reports" / "evaluation"
+    document = json.loads((report / "metrics.json").read_text())
+    assert list(document["methods"]) == ["ours"]
+    assert set(document["methods"]["ours"]) == {"sdss2cfht", "cfht2sdss"}
+    assert (report / "index.html").is_file() and len(list((report / "figures").glob("*.png"))) >= 10
+
+    again = runner.invoke(app, ["demo", str(directory), "--quick", "--device", "cpu", "--force"])
+    assert again.exit_code == 0, again.output
+    assert (
+        "$ galtk fetch --overwrite" in again.stdout
+        and "$ galtk evaluate --method ours --overwrite" in again.stdout
+    )
+    assert len(list((directory / "runs").iterdir())) == 2
+    assert json.loads((report / "metrics.json").read_text())["created_utc"] >= document["created_utc"]
+
+
+def test_demo_refuses_a_directory_in_use(tmp_path: Path) -> None:
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "thesis.tex").write_text("precious")
+    result = runner.invoke(app, ["demo", str(busy), "--quick"])
+    assert result.exit_code == 1
+    line = _error_line(result)
+    assert "not empty" in line and "--force" in line
+    assert [path.name for path in busy.iterdir()] == ["thesis.tex"]
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    result = runner.invoke(app, ["demo", str(a_file), "--quick"])
+    assert result.exit_code == 1
+    assert "not a directory" in _error_line(result)
