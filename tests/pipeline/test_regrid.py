@@ -98,3 +98,50 @@ def test_leading_dimensions_and_shapes_are_checked() -> None:
     np.testing.assert_array_equal(mapping.apply(images[0, 1]), mapping.apply(images)[0, 1])
     with pytest.raises(ValueError, match="expected"):
         mapping.apply(np.zeros((2, 5, 64, 64), np.float32))
+
+
+def _general(mapping: RegridMap, images: np.ndarray) -> np.ndarray:
+    """The two-gather separable kernel, which the fast kernel must reproduce."""
+    stack = images.reshape(-1, *mapping.in_shape).astype(np.float32)
+    return mapping._apply_separable(stack).reshape(*images.shape[:-2], *mapping.out_shape)
+
+
+def test_fast_kernel_equals_the_gathers_and_keeps_nan_exact() -> None:
+    mapping = RegridMap.between_cutouts(from_scale=0.186, from_size=136, to_scale=0.396, to_size=64)
+    assert mapping.fast
+    images = _cfht_cutouts(70, seed=2)  # 350 images: 11 full steps and a partial one
+    images[3, 1] = np.nan  # an invalid band
+    images[40, 4, 70, 66] = np.nan  # single bad pixels: their 8 x 17 column blocks must not turn NaN
+    images[41, 0, 10, 130] = np.inf
+    images[69, 2, 135, 0] = np.nan  # the last, partial step
+    ours, general = mapping.apply(images), _general(mapping, images)
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(general))
+    assert np.isnan(ours[3, 1]).all() and 1 <= np.isnan(ours[40, 4]).sum() <= 4
+    assert 1 <= np.isnan(ours[69, 2]).sum() <= 4 and not np.isnan(ours[[0, 68]]).any()
+    finite = np.isfinite(general)
+    peak = np.nanmax(np.abs(np.where(np.isfinite(images), images, np.nan)))
+    assert np.max(np.abs(ours[finite] - general[finite])) <= 1e-6 * peak
+    read_only = images.copy()
+    read_only.flags.writeable = False
+    np.testing.assert_array_equal(mapping.apply(read_only), ours)
+
+
+def test_an_image_result_does_not_depend_on_its_batch() -> None:
+    mapping = RegridMap.between_cutouts(from_scale=0.186, from_size=136, to_scale=0.396, to_size=64)
+    images = _cfht_cutouts(13, seed=3)
+    whole = mapping.apply(images)
+    for start, stop in [(0, 1), (5, 13), (7, 9), (12, 13)]:
+        np.testing.assert_array_equal(mapping.apply(images[start:stop]), whole[start:stop])
+    np.testing.assert_array_equal(mapping.apply(images.astype(np.float64)), whole)
+
+
+def test_other_separable_grids_take_the_gathers() -> None:
+    # Output pixels outside the input (0.5"/px), or too many row runs (0.3"/px): the gathers, still exact.
+    for to_scale in (0.5, 0.3):
+        mapping = RegridMap.between_cutouts(from_scale=0.186, from_size=136, to_scale=to_scale, to_size=64)
+        assert mapping.separable
+        images = _cfht_cutouts(2, seed=4)
+        reference = _reference(images[1], 1.0, 2.0, out_wcs=cutout_wcs(1.0, 2.0, to_scale, 64))
+        ours = mapping.apply(images)[1]
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(reference))
+        assert np.nanmax(np.abs(ours - reference)) <= 1e-5 * np.max(np.abs(images[1]))
