@@ -25,7 +25,8 @@ What is compared, per survey and band:
 The acceptance point is emitted / true within 25 % in every band of both surveys. The untrained emulators
 miss it by factors of 3.7 to 380 (asserted first, so the comparison can fail). ours-step1 does not reach it
 in a CPU budget: that test is a strict ``xfail``, and a second test checks what the run does reach
-(every band from 3.7-380 times off to within a factor of 4, deterministic on one thread); what was found (seed 0, 2-core machine, CPU minutes of training):
+(every band from 3.7-380 times off to within a factor of 4, deterministic on one thread). What was found
+(seed 0, 2-core machine, CPU minutes of training):
 
 - At the paper's learning rate (1e-4) the emulators hardly move in a few hundred iterations: they start at
   0.2-0.6 (rescaled) against true sigmas of 0.012-0.057 (SDSS) and 0.0014-0.0054 (CFHT), so the softplus
