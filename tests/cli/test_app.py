@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from cli_results import one_error_line
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
@@ -22,13 +23,6 @@ WORKING_COMMANDS = (
     "evaluate",
     "demo",
 )
-
-
-def _error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    return lines[0]
 
 
 def test_help_lists_the_working_commands() -> None:
@@ -64,7 +58,7 @@ def test_init_writes_a_workspace_and_refuses_to_clobber_it(tmp_path: Path) -> No
     assert 'source = "sim"' in text
     again = runner.invoke(app, ["init", str(tmp_path / "new")])
     assert again.exit_code == 1
-    assert "already exists" in _error_line(again)
+    assert "already exists" in one_error_line(again)
     assert config.read_text() == text
 
 
@@ -81,7 +75,7 @@ def test_fetch_outside_a_workspace_fails_with_one_line(
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["fetch"])
     assert result.exit_code == 1
-    assert "galtk init" in _error_line(result)
+    assert "galtk init" in one_error_line(result)
 
 
 def test_fetch_refuses_to_overwrite_and_leaves_the_store(sim_workspace) -> None:
@@ -91,7 +85,7 @@ def test_fetch_refuses_to_overwrite_and_leaves_the_store(sim_workspace) -> None:
     before = {p: p.read_bytes() for p in store.rglob("*") if p.is_file()}
     result = runner.invoke(app, ["fetch", "-w", str(root), "-s", "sdss"])
     assert result.exit_code == 1
-    assert "--resume" in _error_line(result)
+    assert "--resume" in one_error_line(result)
     assert {p: p.read_bytes() for p in store.rglob("*") if p.is_file()} == before
     resumed = runner.invoke(app, ["fetch", "-w", str(root), "-s", "sdss", "--resume"])
     assert resumed.exit_code == 0
@@ -107,7 +101,7 @@ def test_fetch_refuses_to_overwrite_and_leaves_the_store(sim_workspace) -> None:
         ('[surveys.sdss]\nstore = "blocker/sdss.zarr"\n', ["-s", "sdss"], "not a directory"),
     ],
 )
-def test_bad_input_gives_one_error_line(
+def test_bad_input_gives_oneone_error_line(
     tmp_path: Path, config_text: str, args: list[str], message: str
 ) -> None:
     (tmp_path / CONFIG_NAME).write_text(
@@ -119,4 +113,4 @@ def test_bad_input_gives_one_error_line(
     assert result.stdout.strip() == "" or "Error" not in result.stdout
     import re
 
-    assert re.search(message, _error_line(result))
+    assert re.search(message, one_error_line(result))

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from cli_results import one_error_line
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
@@ -16,13 +17,6 @@ from galtk.pipeline.store import CutoutStore
 from galtk.pipeline.workspace import CONFIG_NAME, SIM_TEST_FRACTION
 
 runner = CliRunner()
-
-
-def _error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    return lines[0]
 
 
 def _files(root: Path) -> dict[Path, bytes]:
@@ -63,7 +57,7 @@ def test_flags_override_galtk_toml_and_outputs_need_overwrite(fetched_workspace)
     before = _files(root)
     again = runner.invoke(app, ["crossmatch", "-w", str(root), "--n-test", "4"])
     assert again.exit_code == 1
-    assert "already exists; use --overwrite" in _error_line(again)
+    assert "already exists; use --overwrite" in one_error_line(again)
     assert _files(root) == before
     redone = runner.invoke(
         app, ["crossmatch", "-w", str(root), "--n-test", "4", "--seed", "9", "--radius", "1.5", "--overwrite"]
@@ -106,6 +100,6 @@ def test_bad_input_gives_one_error_line_and_writes_nothing(untouched_workspace: 
     before = _files(root)
     result = runner.invoke(app, ["crossmatch", "-w", str(root), *args])
     assert result.exit_code == 1, result.output
-    assert message in _error_line(result)
+    assert message in one_error_line(result)
     assert _files(root) == before
     assert not np.any([path.name.endswith(".galtk-new") for path in (root / "data").iterdir()])

@@ -7,32 +7,17 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 from astropy.io import fits
+from cli_results import one_error_line
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
 from galtk.cli.demo import QUICK
 
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 #: The quick demo must stay well within CI budgets on 2 cores.
 QUICK_DEMO_SECONDS = 120
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny networks run fastest on one thread (and do not fight other processes for cores)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-def _error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    return lines[0]
 
 
 def test_quick_demo_runs_every_step_and_can_be_rerun_with_force(tmp_path: Path) -> None:
@@ -94,11 +79,11 @@ def test_demo_refuses_a_directory_in_use(tmp_path: Path) -> None:
     (busy / "thesis.tex").write_text("precious")
     result = runner.invoke(app, ["demo", str(busy), "--quick"])
     assert result.exit_code == 1
-    line = _error_line(result)
+    line = one_error_line(result)
     assert "not empty" in line and "--force" in line
     assert [path.name for path in busy.iterdir()] == ["thesis.tex"]
     a_file = tmp_path / "file"
     a_file.write_text("")
     result = runner.invoke(app, ["demo", str(a_file), "--quick"])
     assert result.exit_code == 1
-    assert "not a directory" in _error_line(result)
+    assert "not a directory" in one_error_line(result)

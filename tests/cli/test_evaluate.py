@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 import zarr
+from cli_results import one_error_line
 from matplotlib.image import imread
 from typer.testing import CliRunner
 
@@ -20,23 +21,8 @@ from galtk.models.evaluation.report import is_report
 from galtk.models.evaluation.results import SUMMARY_FIELDS
 
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 BANDS = ("u", "g", "r", "i", "z")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny networks run fastest on one thread (and do not fight other processes for cores)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-def _error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +87,7 @@ def test_existing_report_or_other_directory_is_refused_before_any_work(
     before = (directory / "metrics.json").read_bytes()
     again = runner.invoke(app, ["evaluate", "-w", str(trained_workspace), "--output", str(directory)])
     assert again.exit_code == 1
-    assert "--overwrite" in _error_line(again)
+    assert "--overwrite" in one_error_line(again)
     assert (directory / "metrics.json").read_bytes() == before
     other = tmp_path / "notes"
     other.mkdir()
@@ -110,7 +96,7 @@ def test_existing_report_or_other_directory_is_refused_before_any_work(
         app, ["evaluate", "-w", str(trained_workspace), "--output", str(other), "--overwrite"]
     )
     assert refused.exit_code == 1
-    assert "not a galtk evaluation report" in _error_line(refused)
+    assert "not a galtk evaluation report" in one_error_line(refused)
     assert (other / "todo.txt").read_text() == "keep me"
 
 
@@ -155,7 +141,7 @@ def test_two_models_of_one_method_are_named_by_run_or_file(trained_workspace: Pa
         (["--reference-noise", "median"], "--reference-noise 'median'"),
     ],
 )
-def test_bad_choices_give_one_error_line(
+def test_bad_choices_give_oneone_error_line(
     trained_workspace: Path, tmp_path: Path, arguments: list[str], message: str
 ) -> None:
     output = tmp_path / "report"
@@ -163,7 +149,7 @@ def test_bad_choices_give_one_error_line(
         app, ["evaluate", "-w", str(trained_workspace), "--output", str(output), "--limit", "2", *arguments]
     )
     assert result.exit_code == 1, result.output
-    assert message in _error_line(result)
+    assert message in one_error_line(result)
     assert not output.exists()
 
 
@@ -173,16 +159,16 @@ def test_missing_paired_store_then_missing_runs_are_named(
     root = fetched_workspace()
     result = runner.invoke(app, ["evaluate", "-w", str(root)])
     assert result.exit_code == 1
-    assert "run `galtk crossmatch` first" in _error_line(result)
+    assert "run `galtk crossmatch` first" in one_error_line(result)
     assert runner.invoke(app, ["crossmatch", "-w", str(root)]).exit_code == 0
     result = runner.invoke(app, ["evaluate", "-w", str(root)])
     assert result.exit_code == 1
-    assert "galtk train --method ours" in _error_line(result)
+    assert "galtk train --method ours" in one_error_line(result)
     assert not (root / "reports").exists()
     monkeypatch.chdir(tmp_path)
     outside = runner.invoke(app, ["evaluate"])
     assert outside.exit_code == 1
-    assert "galtk init" in _error_line(outside)
+    assert "galtk init" in one_error_line(outside)
 
 
 def test_test_pairs_leave_out_invalid_bands_and_respect_the_limit(fetched_workspace) -> None:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from cli_results import one_error_line
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
@@ -12,13 +13,6 @@ from galtk.pipeline.transforms import rescale
 from galtk.pipeline.workspace import CONFIG_NAME
 
 runner = CliRunner()
-
-
-def _error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    return lines[0]
 
 
 def _crossmatched(fetched_workspace) -> Path:
@@ -43,7 +37,7 @@ def test_preprocess_defaults_to_the_crossmatch_outputs_and_refuses_a_second_run(
     before = {p: p.read_bytes() for p in (root / "data").rglob("*") if p.is_file()}
     again = runner.invoke(app, ["preprocess", "-w", str(root)])
     assert again.exit_code == 1
-    assert "already rescaled" in _error_line(again) and "--overwrite" in _error_line(again)
+    assert "already rescaled" in one_error_line(again) and "--overwrite" in one_error_line(again)
     assert {p: p.read_bytes() for p in (root / "data").rglob("*") if p.is_file()} == before
 
     redone = runner.invoke(
@@ -77,15 +71,15 @@ def test_stores_from_galtk_toml_or_arguments(fetched_workspace) -> None:
     assert CutoutStore.open(root / "data/raw/cfht.zarr").derived_arrays() == ["regridded", "rescaled"]
 
 
-def test_bad_input_gives_one_error_line(fetched_workspace) -> None:
+def test_bad_input_gives_oneone_error_line(fetched_workspace) -> None:
     root = fetched_workspace()
     missing = runner.invoke(app, ["preprocess", "-w", str(root)])
     assert missing.exit_code == 1
-    assert "does not exist; run `galtk crossmatch` first" in _error_line(missing)
+    assert "does not exist; run `galtk crossmatch` first" in one_error_line(missing)
     unknown = runner.invoke(app, ["preprocess", "-w", str(root), "data/raw/sdss.zarr", "--scheduler", "gpu"])
     assert unknown.exit_code == 1
-    assert "unknown scheduler 'gpu'" in _error_line(unknown)
+    assert "unknown scheduler 'gpu'" in one_error_line(unknown)
     not_a_store = runner.invoke(app, ["preprocess", "-w", str(root), "data"])
     assert not_a_store.exit_code == 1
-    assert "is not a galtk cutout store or paired store" in _error_line(not_a_store)
+    assert "is not a galtk cutout store or paired store" in one_error_line(not_a_store)
     assert not CutoutStore.open(root / "data/raw/sdss.zarr").derived_arrays()

@@ -6,44 +6,29 @@ import csv
 import json
 
 import pytest
-import torch
+from cli_results import one_error_line
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
 
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TINY = ["--width", "0.0625", "--batch-size", "1", "--batch-pairs", "1", "--device", "cpu"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny networks run fastest on one thread (and do not fight other processes for cores)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-def _error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    return lines[0]
 
 
 def test_missing_crossmatch_or_preprocess_outputs_are_named_and_no_run_is_created(fetched_workspace) -> None:
     root = fetched_workspace()
     result = runner.invoke(app, ["train", "-w", str(root), *TINY])
     assert result.exit_code == 1
-    assert "galtk crossmatch" in _error_line(result)
+    assert "galtk crossmatch" in one_error_line(result)
     assert runner.invoke(app, ["crossmatch", "-w", str(root)]).exit_code == 0
     result = runner.invoke(app, ["train", "-w", str(root), *TINY])
     assert result.exit_code == 1
-    assert "galtk preprocess" in _error_line(result)
+    assert "galtk preprocess" in one_error_line(result)
     assert not (root / "runs").exists()
     result = runner.invoke(app, ["train", "-w", str(root), "--method", "ours-3"])
     assert result.exit_code == 1
-    assert "unknown method 'ours-3'" in _error_line(result)
+    assert "unknown method 'ours-3'" in one_error_line(result)
 
 
 def test_ours_runs_both_steps_then_resume_finds_them_done(fetched_workspace) -> None:
@@ -82,7 +67,7 @@ def test_ours_runs_both_steps_then_resume_finds_them_done(fetched_workspace) -> 
 
     refused = runner.invoke(app, ["train", "-w", str(root), "--resume", "--run", "tiny", "--width", "0.5"])
     assert refused.exit_code == 1
-    assert "cannot change width" in _error_line(refused)
+    assert "cannot change width" in one_error_line(refused)
     taken = runner.invoke(app, [*arguments])
     assert taken.exit_code == 1
-    assert "--resume" in _error_line(taken)
+    assert "--resume" in one_error_line(taken)
