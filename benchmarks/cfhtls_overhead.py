@@ -18,30 +18,20 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from astropy.io import fits
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "support")]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "support"), str(ROOT / "benchmarks")]
 
 import fake_cadc  # noqa: E402
+from archive_overhead import objects_around, print_overhead_table  # noqa: E402
 from conftest import FakeArchive  # noqa: E402
 
-from galtk.catalogs.files import ObjectCatalog  # noqa: E402
 from galtk.pipeline.download import RetryPolicy  # noqa: E402
 from galtk.pipeline.fetch import fetch_survey  # noqa: E402
 from galtk.pipeline.sources.cfhtls import CfhtlsSource  # noqa: E402
 from galtk.pipeline.sources.fits import FitsSource  # noqa: E402
 from galtk.pipeline.surveys import SURVEYS  # noqa: E402
-
-
-def _catalog(n: int) -> ObjectCatalog:
-    rng = np.random.default_rng(0)
-    stars = [position for name, position in fake_cadc.star_positions().items() if name != "edge"]
-    picks = rng.integers(0, len(stars), n)
-    ra = np.array([stars[i][0] for i in picks]) + rng.uniform(-4, 4, n) / 3600
-    dec = np.array([stars[i][1] for i in picks]) + rng.uniform(-4, 4, n) / 3600
-    return ObjectCatalog(ids=np.array([f"o{i}" for i in range(n)], dtype=object), ra=ra, dec=dec)
 
 
 def main() -> None:
@@ -52,7 +42,8 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=300)
     args = parser.parse_args()
     spec = SURVEYS["cfht"]
-    catalog = _catalog(args.objects)
+    stars = [position for name, position in fake_cadc.star_positions().items() if name != "edge"]
+    catalog = objects_around(stars, args.objects)
     archive = FakeArchive()
     fake = fake_cadc.FakeCadc(archive)
     core.get_access_url.caps = {}
@@ -83,18 +74,11 @@ def main() -> None:
     finally:
         archive.close()
         core.get_access_url.caps = {}
-    base = rows[-1][2] / max(rows[-1][1], 1)
     print(
         f"{args.objects} objects on the fake CADC ({len(fake_cadc.TILES)} tile planes, {requests} cutout"
         " requests); ratios per object to the fits source\n"
     )
-    print(f"{'path':34} | {'cutouts':>7} | {'seconds':>7} | {'ms/object':>9} | {'x fits':>6}")
-    for label, done, seconds in rows:
-        per_object = seconds / max(done, 1)
-        print(
-            f"{label:34} | {done:>7} | {seconds:>7.2f} | {per_object * 1e3:>9.2f} | {per_object / base:>6.2f}"
-        )
-
+    print_overhead_table(rows)
 
 if __name__ == "__main__":
     main()

@@ -18,29 +18,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "support")]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "support"), str(ROOT / "benchmarks")]
 
 import fake_sdss  # noqa: E402
+from archive_overhead import objects_around, print_overhead_table  # noqa: E402
 from conftest import FakeArchive  # noqa: E402
 
-from galtk.catalogs.files import ObjectCatalog  # noqa: E402
 from galtk.pipeline.download import RetryPolicy  # noqa: E402
 from galtk.pipeline.fetch import fetch_survey  # noqa: E402
 from galtk.pipeline.sources.fits import FitsSource  # noqa: E402
 from galtk.pipeline.sources.sdss import SdssSource  # noqa: E402
 from galtk.pipeline.surveys import SURVEYS  # noqa: E402
-
-
-def _catalog(n: int) -> ObjectCatalog:
-    rng = np.random.default_rng(0)
-    stars = [position for name, position in fake_sdss.star_positions().items() if name != "camcol_edge"]
-    picks = rng.integers(0, len(stars), n)
-    ra = np.array([stars[i][0] for i in picks]) + rng.uniform(-4, 4, n) / 3600
-    dec = np.array([stars[i][1] for i in picks]) + rng.uniform(-4, 4, n) / 3600
-    return ObjectCatalog(ids=np.array([f"o{i}" for i in range(n)], dtype=object), ra=ra, dec=dec)
 
 
 def main() -> None:
@@ -51,7 +40,8 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=400)
     args = parser.parse_args()
     spec = SURVEYS["sdss"]
-    catalog = _catalog(args.objects)
+    stars = [position for name, position in fake_sdss.star_positions().items() if name != "camcol_edge"]
+    catalog = objects_around(stars, args.objects)
     archive = FakeArchive()
     fake_sdss.FakeSdss(archive)
     rows = []
@@ -79,17 +69,10 @@ def main() -> None:
             rows.append(("fits source, same frames on disk", report.done, time.perf_counter() - started))
     finally:
         archive.close()
-    base = rows[-1][2] / max(rows[-1][1], 1)
     print(
         f"{args.objects} objects on the fake SDSS stripe (15 frames); ratios per object to the fits source\n"
     )
-    print(f"{'path':34} | {'cutouts':>7} | {'seconds':>7} | {'ms/object':>9} | {'x fits':>6}")
-    for label, done, seconds in rows:
-        per_object = seconds / max(done, 1)
-        print(
-            f"{label:34} | {done:>7} | {seconds:>7.2f} | {per_object * 1e3:>9.2f} | {per_object / base:>6.2f}"
-        )
-
+    print_overhead_table(rows)
 
 if __name__ == "__main__":
     main()
