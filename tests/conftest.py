@@ -157,22 +157,20 @@ def fake_archive():
 def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A synthetic workspace with tiny finished runs ``runs/ours`` and ``runs/cyclegan`` (read-only use).
 
-    init --sim (100 objects), fetch, crossmatch, preprocess, then one iteration per step of each method at
+    A preprocessed synthetic workspace (100 objects), then one iteration per step of each method at
     width 1/16, one image per set and batch, on the CPU.
     """
     import torch
+    from sim_workspaces import preprocessed_sim_workspace
     from typer.testing import CliRunner
 
     from galtk.cli.app import app
 
-    root = write_sim_workspace(tmp_path_factory.mktemp("trained") / "ws", sky={"n_objects": 100, "seed": 5})
+    root = preprocessed_sim_workspace(tmp_path_factory.mktemp("trained") / "ws", n_objects=100, seed=5)
     runner = CliRunner()
     tiny = ["--iterations", "1", "--width", "0.0625", "--batch-size", "1", "--batch-pairs", "1"]
     tiny += ["--sample-every", "0"]
     commands = [
-        ["fetch"],
-        ["crossmatch"],
-        ["preprocess"],
         ["train", "--method", "ours", "--run", "ours", *tiny, "--device", "cpu"],
         ["train", "--method", "cyclegan", "--run", "cyclegan", *tiny, "--device", "cpu"],
     ]

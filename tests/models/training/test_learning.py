@@ -42,21 +42,27 @@ in a CPU budget: that test is a strict ``xfail``, and a second test checks what 
   900-1,500).
 - Neither 3,900 iterations at 1e-3 (16 minutes: 5 of 10 bands, one collapsed), step decays of the learning
   rate, batches of 4 + 4 + 4 (on 32 and 64 px cutouts), nor width 1/4 brought every band within 25 %.
+- The filters K stay far from white: at the end of this test's run the centre tap holds 1-57 % of ||K||_2,
+  so much of the emitted pixel variance sits at the low frequencies that the high-pass filter in front of
+  the discriminators removes. Measured as ``galtk evaluate`` measures image noise (the MAD of the high-passed
+  image over the filter's noise gain, :func:`galtk.models.evaluation.metrics.noise_sigma`, which gives the
+  true sigma on the real images within 7 %), 4 of the 10 bands are within 25 % at the end of this run
+  (printed next to the pixel ratios); at checkpoints every 60 iterations of a 600-iteration run at 2e-3
+  that count swings between 1 and 7 (ratios 0.3-2.8): with one image per set the discriminators' gradients
+  are too noisy for the emulators to settle in a CPU budget.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
+from sim_workspaces import preprocessed_sim_workspace
 
-from galtk.catalogs.synthetic import SimSkyParams
-from galtk.cli.app import app
+from galtk.models.evaluation.metrics import noise_sigma
 from galtk.models.noise_emulator import NoiseEmulator
 from galtk.models.training.config import with_overrides
 from galtk.models.training.data import StoreData
@@ -65,7 +71,7 @@ from galtk.models.training.methods import build_stage_networks, training_method
 from galtk.pipeline.loader import TrainingData
 from galtk.pipeline.store import CutoutStore
 from galtk.pipeline.transforms import rescale
-from galtk.pipeline.workspace import CONFIG_NAME, default_config, load_workspace, render_config
+from galtk.pipeline.workspace import load_workspace
 
 TOLERANCE = 0.25
 """Largest accepted relative difference between the emitted and the true median noise sigma."""
@@ -87,6 +93,20 @@ SETTINGS = {
 }
 """The training run: width 1/16, one image per set and iteration, a learning rate 50 times the paper's, halved
 every 120 iterations (the paper's 1e-4 hardly moves the emulators in a few hundred iterations)."""
+CUDA_SETTINGS = {
+    **SETTINGS,
+    "width": 0.25,
+    "batch_size": 8,
+    "batch_pairs": 8,
+    "iterations": 6000,
+    "learning_rate": 1e-3,
+    "lr_decay_every": 2000,
+    "lr_decay_factor": 5.0,
+    "device": "cuda",
+    "checkpoint_every": 6000,
+}
+"""The same check at a GPU budget: width 1/4, 8 images per set, 6,000 iterations from 1e-3 divided by 5 every
+2,000 (the paper's schedule, 10 times shorter and 10 times faster); not yet run (no GPU was available)."""
 NOISE_EMULATORS = {"sdss": "NE_X", "cfht": "NE_Y"}
 EMITTED_IMAGES = 256
 
@@ -98,19 +118,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
-
-
-def _prepared_workspace(directory: Path) -> Path:
-    """A 100-galaxy synthetic workspace in ``directory``, fetched, cross-matched and preprocessed."""
-    config = default_config(sim=True)
-    config.sim_sky = dataclasses.replace(SimSkyParams(), n_objects=100, seed=5)
-    root = directory / "ws"
-    root.mkdir()
-    (root / CONFIG_NAME).write_text(render_config(config), encoding="utf-8")
-    for command in ("fetch", "crossmatch", "preprocess"):
-        result = CliRunner().invoke(app, [command, "-w", str(root)])
-        assert result.exit_code == 0, result.output
-    return root
 
 
 def true_rescaled_sigma(paths: list[Path], survey: str) -> np.ndarray:
@@ -156,10 +163,19 @@ def emitted_sigma(noise_emulator: NoiseEmulator, size: int) -> np.ndarray:
     -------
     ndarray, shape (bands,)
     """
+    return _emitted_noise(noise_emulator, size).flatten(2).std(dim=2).median(dim=0).values.numpy()
+
+
+def _emitted_noise(noise_emulator: NoiseEmulator, size: int) -> torch.Tensor:
+    """The same ``EMITTED_IMAGES`` noise images for every measurement (seed 1)."""
     generator = torch.Generator().manual_seed(1)
     with torch.no_grad():
-        noise = noise_emulator.sample(EMITTED_IMAGES, (size, size), generator=generator)
-    return noise.flatten(2).std(dim=2).median(dim=0).values.numpy()
+        return noise_emulator.sample(EMITTED_IMAGES, (size, size), generator=generator)
+
+
+def high_passed_sigma(noise_emulator: NoiseEmulator, size: int) -> np.ndarray:
+    """Median over emitted images of each band's noise sigma as ``galtk evaluate`` measures it."""
+    return np.median(noise_sigma(_emitted_noise(noise_emulator, size).numpy()), axis=0)
 
 
 def amplitude_times_filter_norm(noise_emulator: NoiseEmulator) -> np.ndarray:
@@ -189,19 +205,19 @@ def learned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, np.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # module scope comes before the per-test one-thread fixture
     try:
-        return _learn(tmp_path_factory.mktemp("learning"))
+        return _learn(tmp_path_factory.mktemp("learning"), SETTINGS)
     finally:
         torch.set_num_threads(threads)
 
 
-def _learn(directory: Path) -> dict[str, dict[str, np.ndarray]]:
-    root = _prepared_workspace(directory)
+def _learn(directory: Path, overrides: dict[str, object]) -> dict[str, dict[str, np.ndarray]]:
+    root = preprocessed_sim_workspace(directory / "ws")
     ws = load_workspace(root)
     crossmatch = ws.config.crossmatch
     paths = [ws.resolve(p) for p in (crossmatch.paired, crossmatch.unpaired_sdss, crossmatch.unpaired_cfht)]
     truth = {survey: true_rescaled_sigma(paths, survey) for survey in NOISE_EMULATORS}
     sizes = {survey: CutoutStore.open(paths[0] / survey).array("rescaled").shape[-1] for survey in truth}
-    settings = with_overrides(ws.config.train, **SETTINGS)
+    settings = with_overrides(ws.config.train, **overrides)
     method = training_method(settings.method)
 
     torch.manual_seed(settings.seed)  # the trainer's initial weights of step 1
@@ -212,12 +228,16 @@ def _learn(directory: Path) -> dict[str, dict[str, np.ndarray]]:
     request = LaunchRequest(method, settings, overrides={}, runs=ws.resolve(settings.runs), name="learning")
     report = prepare(request, lambda s: StoreData(*paths, s)).train()
     seconds = time.perf_counter() - started
-    networks = report.stages[0].networks
+    networks = {role: network.cpu() for role, network in report.stages[0].networks.items()}
     after = _ratios(networks, truth, sizes)
     print(f"ours-step1, {settings.iterations} iterations in {seconds:.0f} s; emitted / true noise sigma:")
     for survey, role in NOISE_EMULATORS.items():
         computed = amplitude_times_filter_norm(networks[role]) / truth[survey]
-        print(f"  {survey}: measured {np.round(after[survey], 2)}, amplitude*||K|| {np.round(computed, 2)}")
+        high_passed = high_passed_sigma(networks[role], sizes[survey]) / truth[survey]
+        print(
+            f"  {survey}: measured {np.round(after[survey], 2)}, amplitude*||K|| {np.round(computed, 2)},"
+            f" high-passed {np.round(high_passed, 2)}"
+        )
     return {"before": before, "after": after}
 
 
@@ -240,4 +260,20 @@ def test_ours_step1_brings_every_band_from_far_off_to_within_a_factor_of_4(learn
 )
 def test_ours_step1_learns_the_true_noise_sigma_of_every_band_within_25_percent(learned) -> None:
     for survey, ratio in learned["after"].items():
+        assert np.all(np.abs(ratio - 1) <= TOLERANCE), f"{survey}: {ratio}"
+
+
+@pytest.fixture(scope="module")
+def learned_on_cuda(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, np.ndarray]]:
+    """Emitted / true noise sigma before and after training ours-step1 on a CUDA device (once)."""
+    return _learn(tmp_path_factory.mktemp("learning-cuda"), CUDA_SETTINGS)
+
+
+@pytest.mark.slow
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_cuda_ours_step1_learns_the_true_noise_sigma_of_every_band_within_25_percent(
+    learned_on_cuda,
+) -> None:
+    for survey, ratio in learned_on_cuda["after"].items():
         assert np.all(np.abs(ratio - 1) <= TOLERANCE), f"{survey}: {ratio}"
