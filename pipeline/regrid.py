@@ -7,8 +7,8 @@ computes it once through the two cutouts' WCSs and applies it to arrays of any l
 (objects, bands, 136, 136) chunk, as a row pass and a column pass. For that mapping the row pass is a few
 ``torch.lerp`` calls on strided views of the input (no gather) and the column pass one batched matrix product
 over 8 blocks of 17 input columns (:class:`_ColumnBlocks`), with an exact two-tap fallback for images that
-hold NaN; other separable mappings use gathers. 0.07-0.12 ms per 5-band cutout on one core against the
-7.5-8 ms of a per-image ``reproject.reproject_interp`` call on the same shared 2-core machine, i.e. 60-110
+hold NaN; other separable mappings use gathers. 0.06-0.12 ms per 5-band cutout on one core against the
+4-8 ms of a per-image ``reproject.reproject_interp`` call on the same shared 2-core machine, i.e. 50-110
 times faster depending on its load (``benchmarks/regrid.py``), with the same result as
 ``reproject_interp(order="bilinear")`` up to float32 rounding (the tests require max |difference| <= 1e-5 of
 the image maximum).
