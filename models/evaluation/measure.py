@@ -113,7 +113,7 @@ def measure_images(
 
 def measure_difference(
     images: np.ndarray,
-    reference: np.ndarray,
+    reference: np.ndarray | None,
     *,
     to_nanomaggies: float,
     label: str = "images",
@@ -123,8 +123,11 @@ def measure_difference(
 
     Parameters
     ----------
-    images, reference : ndarray, shape (N, C, H, W)
-        Generated and original images in the same survey pixel unit.
+    images : ndarray, shape (N, C, H, W)
+        Generated images in a survey pixel unit.
+    reference : ndarray, shape (N, C, H, W), or None
+        The original images in the same unit; None sums ``|image|`` itself (e.g. of Noise Emulator samples,
+        the noise amplitude of the figure's reference lines).
     to_nanomaggies : float
         Factor from that unit to nanomaggies.
     label : str, optional
@@ -140,8 +143,10 @@ def measure_difference(
     for start in range(0, images.shape[0], chunk_size):
         stop = min(start + chunk_size, images.shape[0])
         chunk = _nanomaggies(images[start:stop], to_nanomaggies, label, start)
-        original = _nanomaggies(reference[start:stop], to_nanomaggies, f"originals of {label}", start)
-        difference[start:stop] = metrics.summed_absolute(chunk - original)
+        if reference is not None:
+            original = _nanomaggies(reference[start:stop], to_nanomaggies, f"originals of {label}", start)
+            chunk = chunk - original
+        difference[start:stop] = metrics.summed_absolute(chunk)
     return difference
 
 
@@ -165,35 +170,6 @@ def full_plane(half: np.ndarray, width: int) -> np.ndarray:
     mirrored_rows = (-np.arange(height)) % height
     mirrored = half[..., mirrored_rows, :][..., width - missing]
     return np.concatenate([half, mirrored], axis=-1)
-
-
-def measure_summed_absolute(
-    images: np.ndarray, *, to_nanomaggies: float, label: str = "images", chunk_size: int = DEFAULT_CHUNK_SIZE
-) -> np.ndarray:
-    """Sum over pixels of ``|image|`` per image and band, in nanomaggies (e.g. of Noise Emulator samples).
-
-    Parameters
-    ----------
-    images : ndarray, shape (N, C, H, W)
-        Images in a survey pixel unit.
-    to_nanomaggies : float
-        Factor from that unit to nanomaggies.
-    label : str, optional
-        Name of the set in error messages.
-    chunk_size : int, optional
-        Images per chunk.
-
-    Returns
-    -------
-    ndarray, shape (N, C)
-    """
-    summed = np.empty(images.shape[:2])
-    for start in range(0, images.shape[0], chunk_size):
-        stop = min(start + chunk_size, images.shape[0])
-        summed[start:stop] = metrics.summed_absolute(
-            _nanomaggies(images[start:stop], to_nanomaggies, label, start)
-        )
-    return summed
 
 
 def _nanomaggies(chunk: np.ndarray, factor: float, label: str, start: int) -> np.ndarray:

@@ -23,7 +23,6 @@ from galtk.models.evaluation.measure import (
     ProgressCallback,
     measure_difference,
     measure_images,
-    measure_summed_absolute,
 )
 
 #: Radius of the circular aperture, centred on the cutout centre, in arcsec.
@@ -285,8 +284,9 @@ def measure_originals(
         true_sigma = np.asarray(evaluation_set.true_sigma, dtype=np.float64) * scale
     pixels = height * width
     if evaluation_set.emulator_noise is not None:
-        summed_noise = measure_summed_absolute(
+        summed_noise = measure_difference(
             evaluation_set.emulator_noise,
+            None,
             to_nanomaggies=scale,
             label=f"{evaluation_set.direction} noise emulator samples",
             chunk_size=chunk_size,
