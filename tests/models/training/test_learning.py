@@ -50,6 +50,11 @@ in a CPU budget: that test is a strict ``xfail``, and a second test checks what 
   (printed next to the pixel ratios); at checkpoints every 60 iterations of a 600-iteration run at 2e-3
   that count swings between 1 and 7 (ratios 0.3-2.8): with one image per set the discriminators' gradients
   are too noisy for the emulators to settle in a CPU budget.
+- Wider networks help most: at width 1/8, from 5e-3 halved every 150 iterations, 8 of 10 bands are within
+  25 % in pixel sigma at iterations 420-480 and 6-8 from 540 to 900 (8 CPU minutes), and 7-10 of 10
+  high-passed from 360 on. The band that stays out shows the filter problem: CFHT i emits 3.0-3.6 times the
+  true pixel sigma from iteration 600 to 900 while its high-passed sigma is within 15 % of the truth. The
+  GPU version of this test (:data:`CUDA_SETTINGS`) runs at width 1/4 with 8 images per set.
 """
 
 from __future__ import annotations
