@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -153,6 +153,15 @@ def fake_archive():
     archive.close()
 
 
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one CPU thread during the test (see ``torch_threads.torch_on_one_thread``)."""
+    from torch_threads import torch_on_one_thread
+
+    with torch_on_one_thread():
+        yield
+
+
 @pytest.fixture(scope="session")
 def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A synthetic workspace with tiny finished runs ``runs/ours`` and ``runs/cyclegan`` (read-only use).
@@ -160,8 +169,8 @@ def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     A preprocessed synthetic workspace (100 objects), then one iteration per step of each method at
     width 1/16, one image per set and batch, on the CPU.
     """
-    import torch
     from sim_workspaces import preprocessed_sim_workspace
+    from torch_threads import torch_on_one_thread
     from typer.testing import CliRunner
 
     from galtk.cli.app import app
@@ -174,12 +183,8 @@ def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["train", "--method", "ours", "--run", "ours", *tiny, "--device", "cpu"],
         ["train", "--method", "cyclegan", "--run", "cyclegan", *tiny, "--device", "cpu"],
     ]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_on_one_thread():
         for command in commands:
             result = runner.invoke(app, [*command, "-w", str(root)])
             assert result.exit_code == 0, result.output
-    finally:
-        torch.set_num_threads(threads)
     return root

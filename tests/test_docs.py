@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
@@ -85,12 +84,7 @@ def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...]
     return {}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("document", [name for name, examples in EXAMPLES.items() if examples])

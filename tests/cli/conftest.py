@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,14 +35,3 @@ def fetched_workspace(_fetched_template: Path, tmp_path: Path) -> Callable[[str]
         return Path(shutil.copytree(_fetched_template, tmp_path / name))
 
     return make
-
-
-@pytest.fixture
-def one_torch_thread() -> Iterator[None]:
-    """Tiny networks run fastest on one thread (and do not fight other processes for cores)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)

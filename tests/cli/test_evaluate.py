@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import zarr
 from cli_results import one_error_line
 from matplotlib.image import imread
+from torch_threads import torch_on_one_thread
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
@@ -31,12 +31,8 @@ def report(trained_workspace: Path, tmp_path_factory: pytest.TempPathFactory) ->
     directory = tmp_path_factory.mktemp("evaluate") / "report"
     arguments = ["evaluate", "-w", str(trained_workspace), "--method", "ours", "--method", "cyclegan"]
     arguments += ["--output", str(directory), "--limit", "8", "--device", "cpu"]
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_on_one_thread():
         result = runner.invoke(app, arguments)
-    finally:
-        torch.set_num_threads(previous)
     assert result.exit_code == 0, result.output
     return directory, result.stdout
 

@@ -66,6 +66,7 @@ import numpy as np
 import pytest
 import torch
 from sim_workspaces import preprocessed_sim_workspace
+from torch_threads import torch_on_one_thread
 
 from galtk.models.evaluation.metrics import noise_sigma
 from galtk.models.noise_emulator import NoiseEmulator
@@ -116,13 +117,7 @@ NOISE_EMULATORS = {"sdss": "NE_X", "cfht": "NE_Y"}
 EMITTED_IMAGES = 256
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny networks run fastest on one thread (and do not fight other processes for cores)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def true_rescaled_sigma(paths: list[Path], survey: str) -> np.ndarray:
@@ -207,12 +202,8 @@ def _ratios(
 @pytest.fixture(scope="module")
 def learned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, np.ndarray]]:
     """Emitted / true noise sigma per survey and band, before and after training ours-step1 (once)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # module scope comes before the per-test one-thread fixture
-    try:
+    with torch_on_one_thread():  # module scope comes before the per-test one-thread fixture
         return _learn(tmp_path_factory.mktemp("learning"), SETTINGS)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _learn(directory: Path, overrides: dict[str, object]) -> dict[str, dict[str, np.ndarray]]:

@@ -24,14 +24,7 @@ from galtk.models.training.run import RunDirectory, RunError, plan_run, start_ru
 from galtk.models.training.trainer import TrainingError, TrainingReport, train
 from galtk.pipeline.workspace import TrainSection, parse_config
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny networks run fastest on one thread (and do not fight other processes for cores)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _train(
