@@ -10,6 +10,7 @@ import torch
 from astropy.io import fits
 from astropy.wcs import WCS
 from scipy.stats import ks_2samp
+from survey_cutouts import survey_cutouts
 
 from galtk.models import translation
 from galtk.models.training.checkpoint import load_checkpoint, save_checkpoint
@@ -37,13 +38,6 @@ def cyclegan(trained_workspace: Path):
     return load_translator(find_checkpoint(trained_workspace / "runs", method="cyclegan"))
 
 
-def _images(survey, count: int = 3, seed: int = 1) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    size = survey.cutout_size
-    scale = 0.05 if survey is SDSS else 5.0
-    return (rng.normal(0, scale, (count, 5, size, size)) + 10 * scale).astype(np.float32)
-
-
 def test_the_latest_ours_checkpoint_is_step2_with_both_noise_emulators(ours) -> None:
     assert ours.method == "ours" and ours.bands == BANDS
     assert ours.checkpoint.parent.name == "step2"
@@ -53,7 +47,7 @@ def test_the_latest_ours_checkpoint_is_step2_with_both_noise_emulators(ours) -> 
 
 
 def test_noiseless_output_is_the_generator_output_after_the_inverse_transforms(ours) -> None:
-    images = _images(SDSS)
+    images = survey_cutouts(SDSS)
     result = ours.translate(images, direction="sdss2cfht", seeds=[0, 1, 2], noise=False)
     with torch.no_grad():
         expected = ours._networks["G_XY"](torch.from_numpy(rescale(images, "sdss"))).numpy()
@@ -64,7 +58,7 @@ def test_noiseless_output_is_the_generator_output_after_the_inverse_transforms(o
 
 
 def test_noise_is_the_emulator_noise_of_each_seed_whatever_the_batch(ours) -> None:
-    images = _images(CFHT)
+    images = survey_cutouts(CFHT)
     whole = ours.translate(images, direction="cfht2sdss", seeds=[10, 11, 12])
     one_by_one = [ours.translate(images[k : k + 1], direction="cfht2sdss", seeds=[10 + k]) for k in range(3)]
     for k, alone in enumerate(one_by_one):
@@ -81,7 +75,7 @@ def test_noise_is_the_emulator_noise_of_each_seed_whatever_the_batch(ours) -> No
 
 
 def test_different_seeds_give_different_noise_of_the_same_statistics(ours) -> None:
-    images = np.repeat(_images(CFHT, 1), 200, axis=0)
+    images = np.repeat(survey_cutouts(CFHT, 1), 200, axis=0)
     first = ours.translate(images, direction="cfht2sdss", seeds=list(range(200)))
     second = ours.translate(images, direction="cfht2sdss", seeds=list(range(1000, 1200)))
     noise_a = rescale(first.images, "sdss") - rescale(first.noiseless, "sdss")
@@ -102,7 +96,7 @@ def test_different_seeds_give_different_noise_of_the_same_statistics(ours) -> No
 def test_regridded_methods_translate_on_the_sdss_grid_and_keep_constant_units_exactly(cyclegan) -> None:
     assert cyclegan.cfht_array == "regridded" and not cyclegan.is_stochastic
     assert cyclegan.output_grid("sdss2cfht") == (CFHT, 64, SDSS.pixel_scale)
-    images = _images(CFHT, 2)
+    images = survey_cutouts(CFHT, 2)
     result = cyclegan.translate(images, direction="cfht2sdss", seeds=[0, 1])
     regridded = regrid_cutouts(rescale(images, "cfht"), from_scale=0.186, to_scale=0.396, to_size=64)
     with torch.no_grad():
@@ -110,7 +104,7 @@ def test_regridded_methods_translate_on_the_sdss_grid_and_keep_constant_units_ex
     np.testing.assert_allclose(result.images, inverse_rescale(expected, "sdss"), rtol=1e-6, atol=1e-7)
     np.testing.assert_array_equal(result.images, result.noiseless)
     # SDSS -> CFHT: flux per CFHT pixel area on the SDSS grid, times the pixel-area ratio.
-    sdss_images = _images(SDSS, 2)
+    sdss_images = survey_cutouts(SDSS, 2)
     to_cfht = cyclegan.translate(sdss_images, direction="sdss2cfht", seeds=[0, 1])
     with torch.no_grad():
         raw = cyclegan._networks["G_XY"](torch.from_numpy(rescale(sdss_images, "sdss"))).numpy()
@@ -132,10 +126,10 @@ def test_regridded_methods_translate_on_the_sdss_grid_and_keep_constant_units_ex
 
 def test_translate_checks_shapes_seeds_and_pixels(ours) -> None:
     with pytest.raises(TranslationError, match=r"needs images of shape \(N, 5, 64, 64\)"):
-        ours.translate(_images(CFHT, 1), direction="sdss2cfht", seeds=[0])
+        ours.translate(survey_cutouts(CFHT, 1), direction="sdss2cfht", seeds=[0])
     with pytest.raises(TranslationError, match="2 seeds for 3 images"):
-        ours.translate(_images(SDSS), direction="sdss2cfht", seeds=[0, 1])
-    bad = _images(SDSS, 1)
+        ours.translate(survey_cutouts(SDSS), direction="sdss2cfht", seeds=[0, 1])
+    bad = survey_cutouts(SDSS, 1)
     bad[0, 2, 5, 5] = np.nan
     with pytest.raises(TranslationError, match="NaN"):
         ours.translate(bad, direction="sdss2cfht", seeds=[0])
@@ -185,13 +179,13 @@ def test_sample_seeds_are_consecutive_per_cutout_then_sample() -> None:
 def test_an_hdulist_in_memory_is_translated_with_its_wcs(ours) -> None:
     header = cutout_wcs(150.2, 2.3, SDSS.pixel_scale, 64).to_header()
     header["BUNIT"] = "nanomaggy"
-    hdus = fits.HDUList([fits.PrimaryHDU(_images(SDSS, 1)[0], header)])
+    hdus = fits.HDUList([fits.PrimaryHDU(survey_cutouts(SDSS, 1)[0], header)])
     out = translate_hdulist(ours, hdus, seed=3, name="memory-galaxy")
     assert out[0].data.shape == (5, 136, 136)
     assert out[0].header["INPUT"] == "memory-galaxy" and out[0].header["SEED"] == 3
     centre = WCS(out[0].header).celestial.pixel_to_world(67.5, 67.5)
     assert abs(centre.ra.deg - 150.2) * 3600 < 0.05 and abs(centre.dec.deg - 2.3) * 3600 < 0.05
-    four = fits.HDUList([fits.PrimaryHDU(_images(SDSS, 1)[0][:4], header)])
+    four = fits.HDUList([fits.PrimaryHDU(survey_cutouts(SDSS, 1)[0][:4], header)])
     four[0].header["BANDS"] = "u,g,r,i"
     with pytest.raises(MissingBands, match=r"^memory-galaxy: no image of band"):
         translate_hdulist(ours, four, name="memory-galaxy")

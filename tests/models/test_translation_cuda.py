@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from survey_cutouts import survey_cutouts
 
 from galtk.models.translation import find_checkpoint, load_translator
 from galtk.pipeline.surveys import CFHT, SDSS
@@ -15,13 +16,6 @@ pytestmark = [
     pytest.mark.cuda,
     pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
 ]
-
-
-def _images(survey, count: int = 6, seed: int = 1) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    size = survey.cutout_size
-    scale = 0.05 if survey is SDSS else 5.0
-    return (rng.normal(0, scale, (count, 5, size, size)) + 10 * scale).astype(np.float32)
 
 
 @pytest.fixture
@@ -40,7 +34,7 @@ def test_cuda_translations_equal_the_cpu_ones(trained_workspace: Path, method, s
     """Same checkpoint, same seeds: the noise is drawn on the CPU, so only the order of the float32
     operations of the networks may differ."""
     path = find_checkpoint(trained_workspace / "runs", method=method)
-    images = _images(survey)
+    images = survey_cutouts(survey, 6)
     seeds = list(range(len(images)))
     results = {}
     for device in ("cpu", "cuda"):
