@@ -110,6 +110,8 @@ class Translator:
         Where the networks run.
     iteration, stage_iterations : int
         Iterations done in the checkpoint's stage, and the stage's planned total.
+    stage : str
+        Training stage of the checkpoint (``"step2"``, ``"train"``...; empty when not known).
     """
 
     def __init__(
@@ -125,6 +127,7 @@ class Translator:
         device: torch.device,
         iteration: int,
         stage_iterations: int,
+        stage: str = "",
     ) -> None:
         self.method = method
         self.checkpoint = checkpoint
@@ -135,7 +138,39 @@ class Translator:
         self.device = device
         self.iteration = iteration
         self.stage_iterations = stage_iterations
+        self.stage = stage
         self._networks = networks
+
+    @property
+    def run_directory(self) -> Path | None:
+        """The run directory of a checkpoint at ``RUN/checkpoints/STAGE/FILE`` (absolute), else None."""
+        parts = self.checkpoint.parts
+        if len(parts) >= 4 and parts[-3] == "checkpoints":
+            return self.checkpoint.parents[2].resolve()
+        return None
+
+    def identity(self) -> dict[str, str | int | float | None]:
+        """What names the model: method, run, checkpoint file and digest, stage, iterations and width.
+
+        Returns
+        -------
+        dict
+            ``method``, ``run`` (run directory name) and ``run_directory`` (None for a checkpoint outside a
+            run directory), ``checkpoint`` (file name), ``checkpoint_sha256``, ``stage``, ``iteration``
+            (iterations of that stage trained), ``stage_iterations`` (planned) and ``width``.
+        """
+        run = self.run_directory
+        return {
+            "method": self.method,
+            "run": run.name if run is not None else None,
+            "run_directory": str(run) if run is not None else None,
+            "checkpoint": self.checkpoint.name,
+            "checkpoint_sha256": self.checkpoint_sha256,
+            "stage": self.stage or None,
+            "iteration": self.iteration,
+            "stage_iterations": self.stage_iterations,
+            "width": self.width,
+        }
 
     @property
     def has_noise_emulators(self) -> bool:
@@ -450,6 +485,7 @@ def load_translator(
         device=torch.device(device),
         iteration=iteration,
         stage_iterations=total,
+        stage=str(state.get("stage", "")),
     )
 
 
