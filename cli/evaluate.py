@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -24,17 +25,11 @@ if TYPE_CHECKING:
     import torch
 
     from galtk.models.evaluation import EvaluationResult
+    from galtk.models.evaluation.criteria import CriterionOutcome
     from galtk.models.translation import Translator
 
 #: Report directory, relative to the workspace, when --output is not given.
 DEFAULT_OUTPUT = "reports/evaluation"
-#: Summary numbers printed per method and direction (medians over bands); the report holds them all.
-PRINTED_FIELDS = {
-    "flux_difference_ratio": "flux diff / sqrt2 sigma",
-    "noise_ratio": "noise / original",
-    "fourier_log_ratio_rms": "Fourier log rms",
-    "aperture_dmag_median": "aperture dmag",
-}
 
 
 @reports_errors
@@ -200,22 +195,20 @@ def _load_translators(
     ]
     names = [translator.method for translator in loaded]
     labelled: dict[str, Translator] = {}
-    for translator, path in zip(loaded, paths, strict=True):
+    for translator in loaded:
         name = translator.method
         if names.count(name) > 1:
-            name = _safe_name(f"{name}.{_run_name(path)}")
+            name = _safe_name(f"{name}.{_run_name(translator)}")
         if name in labelled:
             raise GaltkError(f"two models would both be called {name} in the report; name other runs")
         labelled[name] = translator
     return labelled
 
 
-def _run_name(checkpoint: Path) -> str:
-    """The run directory name of ``RUN/checkpoints/STAGE/FILE.pt``, else the checkpoint's stem."""
-    parts = checkpoint.parts
-    if len(parts) >= 4 and parts[-3] == "checkpoints":
-        return parts[-4]
-    return checkpoint.stem
+def _run_name(translator: Translator) -> str:
+    """The name of the translator's run directory, else its checkpoint's stem."""
+    run = translator.run_directory
+    return run.name if run is not None else translator.checkpoint.stem
 
 
 def _safe_name(name: str) -> str:
@@ -231,21 +224,39 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def _summary(results: list[EvaluationResult], count: int) -> Table:
-    import math
+    """Per method and direction, the worst band of each criterion against its threshold, and the verdict."""
+    from galtk.models.evaluation.criteria import CRITERIA, verdict
 
-    import numpy as np
-
-    table = Table(title=f"galtk evaluate: {count} test pairs (medians over bands; 1, 1, 0, 0 = ideal)")
-    table.add_column("method")
-    table.add_column("direction")
-    for heading in PRINTED_FIELDS.values():
-        table.add_column(heading, justify="right")
+    table = Table(
+        title=f"galtk evaluate: {count} test pairs; worst band of each criterion, every band must pass"
+    )
+    table.add_column("method", no_wrap=True)
+    table.add_column("direction", no_wrap=True)
+    for criterion in CRITERIA:
+        table.add_column(f"{criterion.label}\n{criterion.rule('x')}", justify="right")
+    table.add_column("verdict", no_wrap=True)
+    notes: dict[str, int] = {}
     for result in results:
         for direction, outcome in result.directions.items():
-            cells = []
-            for field in PRINTED_FIELDS:
-                values = [outcome.summary[band][field] for band in outcome.bands]
-                finite = [value for value in values if math.isfinite(value)]
-                cells.append(f"{float(np.median(finite)):.3g}" if finite else "-")
-            table.add_row(result.method, direction, *cells)
+            criteria = outcome.criteria
+            cells = [_criterion_cell(checked, notes) for checked in criteria.values()]
+            table.add_row(escape(result.method), direction, *cells, _status(verdict(criteria)))
+    if notes:
+        table.caption = "; ".join(f"\\[{number}] {escape(note)}" for note, number in notes.items())
     return table
+
+
+def _criterion_cell(outcome: CriterionOutcome, notes: dict[str, int]) -> str:
+    """``value (band) pass|fail``, with a numbered note when another field than the criterion's was used."""
+    if outcome.band is None:
+        return _status(outcome.status)
+    marker = ""
+    if outcome.note:
+        marker = f" \\[{notes.setdefault(outcome.note, len(notes) + 1)}]"
+    value = f"{outcome.value:.3g}" if math.isfinite(outcome.value) else "-"
+    return f"{value} ({escape(outcome.band)}) {_status(outcome.status)}{marker}"
+
+
+def _status(status: str) -> str:
+    colour = {"pass": "green", "fail": "bold red"}.get(status, "dim")
+    return f"[{colour}]{status}[/{colour}]"

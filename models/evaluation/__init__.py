@@ -19,6 +19,8 @@ measure
     One chunked pass over a set of images.
 inputs, results
     The inputs of an evaluation and the evaluation of one method.
+criteria
+    Pass or fail: the worst band of each criterion against its threshold.
 figures, html, report
     The PNG figures, the index page, and the report directory (JSON, CSV, figures, HTML).
 """

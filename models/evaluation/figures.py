@@ -29,6 +29,8 @@ LUPTON_STRETCH_IN_SIGMA = 10.0
 DPI = 90
 #: Colour of the originals in line plots; methods follow matplotlib's tab10 cycle.
 ORIGINAL_COLOUR = "black"
+#: A panel says which fraction of its pixels its colour scale clips to black from this fraction on.
+CLIP_NOTE_FRACTION = 0.05
 
 
 def plot_image_grid(
@@ -42,7 +44,9 @@ def plot_image_grid(
     """Original and generated images side by side, every band: a row pair per band, a column per object.
 
     Each object and band is shown with ``asinh(x / (3 s))`` where s is the noise sigma of the original (MAD
-    of its high-passed image), between -3 s and the original's maximum, the same scale for both images.
+    of its high-passed image), between -3 s and the original's maximum, the same scale for both images. A
+    row whose pixels are clipped to black (below -3 s) for at least :data:`CLIP_NOTE_FRACTION` of them says
+    which fraction in its label.
 
     Parameters
     ----------
@@ -60,11 +64,13 @@ def plot_image_grid(
     tiles, labels = [], []
     for band in range(n_bands):
         for label, images in (("orig", original), ("gen", generated)):
-            labels.append(f"{bands[band]} {label}")
-            tiles.append(
-                [_asinh_tile(images[i, band], original[i, band], sigma[i, band]) for i in range(count)]
-            )
-    _show_mosaic(path, _mosaic(tiles), labels, title, cmap="gray")
+            row = [_asinh_tile(images[i, band], original[i, band], sigma[i, band]) for i in range(count)]
+            black = float(np.mean([tile == 0.0 for tile in row]))
+            note = f" ({black:.0%} black)" if black >= CLIP_NOTE_FRACTION else ""
+            labels.append(f"{bands[band]} {label}{note}")
+            tiles.append(row)
+    heading = f"{title}\nasinh(x / 3 sigma of the original), one scale per object and band for both images"
+    _show_mosaic(path, _mosaic(tiles), labels, heading, cmap="gray")
 
 
 def lupton_rgb(
@@ -222,7 +228,10 @@ def plot_fourier_maps(
     """The paper's Fig. 6: stacked Fourier amplitude maps of the high-passed images, a row per band.
 
     Maps are shown in NumPy's FFT order, as in the paper: the corners are the lowest frequencies, the
-    centre the highest. Colours are log10 of the amplitude on one scale per row.
+    centre the highest. Colours are log10 of the amplitude on one scale per row, from the 1st percentile of
+    the original's map to the largest value of the row, over the compared frequencies
+    (:func:`~galtk.models.evaluation.metrics.high_pass_response_mask`). A panel where at least
+    :data:`CLIP_NOTE_FRACTION` of those frequencies fall below the scale (black) or have no amplitude says so.
 
     Parameters
     ----------
@@ -238,10 +247,10 @@ def plot_fourier_maps(
         Figure title.
     """
     columns = [("original", original), *maps_by_method.items()]
-    width, height = max(1.6 * len(columns) + 1.2, 6.0), 1.6 * len(bands) + 0.9
+    width, height = max(1.6 * len(columns) + 1.2, 6.0), 1.6 * len(bands) + 1.05
     figure = _figure(width, height)
     grid = figure.add_gridspec(len(bands), len(columns) + 1, width_ratios=[*([1.0] * len(columns)), 0.06])
-    grid.update(left=0.5 / width, right=0.93, top=1 - 0.8 / height, bottom=0.03, wspace=0.08, hspace=0.12)
+    grid.update(left=0.5 / width, right=0.93, top=1 - 0.95 / height, bottom=0.03, wspace=0.08, hspace=0.12)
     mask = metrics.high_pass_response_mask(original.shape[-2:])
     for band in range(len(bands)):
         logs = [metrics.log10_positive(maps[band]) for _, maps in columns]
@@ -252,6 +261,7 @@ def plot_fourier_maps(
         for column, ((label, _), log_map) in enumerate(zip(columns, logs, strict=True)):
             axes = figure.add_subplot(grid[band, column])
             image_artist = axes.imshow(log_map, vmin=low, vmax=high, cmap="magma", origin="lower")
+            _note_clipping(axes, log_map[mask], low)
             axes.set_xticks([])
             axes.set_yticks([])
             if band == 0:
@@ -261,7 +271,11 @@ def plot_fourier_maps(
         if image_artist is not None:
             colorbar = figure.colorbar(image_artist, cax=figure.add_subplot(grid[band, -1]))
             colorbar.ax.tick_params(labelsize=6)
-    figure.suptitle(f"{title}\nlog10 amplitude; corners = lowest, centre = highest frequency", fontsize=9)
+    figure.suptitle(
+        f"{title}\nlog10 amplitude; corners = lowest, centre = highest frequency\n"
+        "scale set on the compared frequencies (the disc); values below it, mostly outside, are black",
+        fontsize=9,
+    )
     _save(figure, path)
 
 
@@ -327,6 +341,8 @@ def plot_power_spectra(
 ) -> None:
     """Radially averaged power spectra of the high-passed images (top) and their ratio to the originals'.
 
+    Log scales cannot show non-positive power: a panel lists the methods with rings left out for that.
+
     Parameters
     ----------
     path : Path
@@ -358,12 +374,18 @@ def plot_power_spectra(
         top = figure.add_subplot(grid[0, band])
         bottom = figure.add_subplot(grid[1, band], sharex=top)
         top.plot(frequency, _positive(original[band]), color=ORIGINAL_COLOUR, label="original")
+        missing = []
         for colour, (method, power) in zip(_colours(), power_by_method.items(), strict=False):
             top.plot(frequency, _positive(power[band]), color=colour, label=method)
             ratio = np.divide(
                 power[band], original[band], out=np.full(frequency.shape, np.nan), where=original[band] > 0
             )
             bottom.plot(frequency, _positive(ratio), color=colour)
+            hidden = int(np.sum(~(power[band] > 0)))
+            if hidden:
+                missing.append(f"{method}: {hidden} of {power[band].size} rings <= 0, not drawn")
+        if missing:
+            top.text(0.02, 0.02, "\n".join(missing), transform=top.transAxes, fontsize=6, **_NOTE_STYLE)
         bottom.axhline(1.0, color=ORIGINAL_COLOUR, lw=0.8)
         top.set_yscale("log")
         bottom.set_yscale("log")
@@ -490,9 +512,10 @@ def _show_mosaic(
     rows = len(row_labels)
     tile = (mosaic.shape[0] + _GAP) / rows
     inches = 1.1 / tile
-    width, height = mosaic.shape[1] * inches + 1.2, mosaic.shape[0] * inches + 0.5
+    header = 0.35 + 0.15 * (title.count("\n") + 1)
+    width, height = mosaic.shape[1] * inches + 1.2, mosaic.shape[0] * inches + header
     figure = _figure(width, height)
-    axes = figure.add_axes((1.15 / width, 0.05 / height, 1 - 1.2 / width, 1 - 0.5 / height))
+    axes = figure.add_axes((1.15 / width, 0.05 / height, 1 - 1.2 / width, 1 - header / height))
     axes.imshow(mosaic, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest", aspect="equal")
     axes.set_xticks([])
     axes.set_yticks([(row + 0.5) * tile - _GAP / 2 for row in range(rows)])
@@ -502,6 +525,31 @@ def _show_mosaic(
         spine.set_visible(False)
     figure.suptitle(title, fontsize=9)
     _save(figure, path)
+
+
+#: Look of the notes written on panels: dark red box, white text.
+_NOTE_STYLE: dict[str, Any] = {
+    "color": "white",
+    "ha": "left",
+    "va": "bottom",
+    "bbox": {"facecolor": "darkred", "alpha": 0.8, "edgecolor": "none", "pad": 1.5},
+}
+
+
+def _note_clipping(axes: Any, log_values: np.ndarray, low: float) -> None:
+    """Write on a colour-mapped panel which fraction of its values is below the scale or not finite."""
+    if log_values.size == 0:
+        return
+    finite = np.isfinite(log_values)
+    below = float(np.mean(finite & (log_values < low)))
+    blank = float(np.mean(~finite))
+    notes = []
+    if below >= CLIP_NOTE_FRACTION:
+        notes.append(f"{below:.0%} of the disc below scale (black)")
+    if blank >= CLIP_NOTE_FRACTION:
+        notes.append(f"{blank:.0%} of the disc zero (blank)")
+    if notes:
+        axes.text(0.03, 0.03, "\n".join(notes), transform=axes.transAxes, fontsize=6, **_NOTE_STYLE)
 
 
 def _asinh_tile(image: np.ndarray, reference: np.ndarray, sigma: float) -> np.ndarray:

@@ -2,8 +2,10 @@
 
 Layout of a report directory::
 
-    index.html          tables of numbers per direction and band (methods side by side) and every figure
-    metrics.json        everything in the tables plus the binned curves and power spectra, per method
+    index.html          the verdict (worst band of each criterion, pass/fail) and the models on top, then
+                        tables of numbers per direction and band (methods side by side) and every figure
+    metrics.json        the models, the criteria, everything in the tables plus the binned curves and power
+                        spectra, per method
     metrics.csv         a row per method, direction and band with the summary numbers
     figures/*.png       the figures (galtk.models.evaluation.figures), linked from index.html
 
@@ -26,6 +28,7 @@ import numpy as np
 
 from galtk import __version__
 from galtk.models.evaluation import figures
+from galtk.models.evaluation.criteria import CRITERIA
 from galtk.models.evaluation.errors import EvaluationError
 from galtk.models.evaluation.html import render_index
 from galtk.models.evaluation.results import (
@@ -98,7 +101,8 @@ def write_report(
             json.dumps(document, indent=1, allow_nan=False), encoding="utf-8"
         )
         (staging / "metrics.csv").write_text(_csv_text(results), encoding="utf-8")
-        index = render_index(title, created, __version__, directions, figure_files)
+        models = {result.method: result.model for result in results}
+        index = render_index(title, created, __version__, directions, figure_files, models)
         (staging / "index.html").write_text(index, encoding="utf-8")
         swap_in(staging, directory)
     except BaseException:
@@ -275,6 +279,7 @@ def _rgb_stretch(noise_sigma: np.ndarray, examples: np.ndarray, bands: Sequence[
 def _json_document(
     results: Sequence[EvaluationResult], figure_files: dict[str, dict[str, str]], title: str, created: str
 ) -> dict[str, Any]:
+    described = {result.method: result.to_dict() for result in results}
     return {
         "format": REPORT_FORMAT,
         "format_version": REPORT_FORMAT_VERSION,
@@ -282,7 +287,9 @@ def _json_document(
         "galtk_version": __version__,
         "created_utc": created,
         "definitions": SUMMARY_FIELDS,
-        "methods": {result.method: result.to_dict()["directions"] for result in results},
+        "thresholds": {criterion.name: criterion.to_dict() for criterion in CRITERIA},
+        "models": {method: document["model"] for method, document in described.items()},
+        "methods": {method: document["directions"] for method, document in described.items()},
         "figures": figure_files,
     }
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from galtk.models.evaluation import metrics
+from galtk.models.evaluation.criteria import CriterionOutcome, check_criteria, criteria_to_dict
 from galtk.models.evaluation.errors import EvaluationError
 from galtk.models.evaluation.inputs import EvaluationSet, check_generated, check_name
 from galtk.models.evaluation.measure import (
@@ -133,6 +134,23 @@ class Photometry:
     dmag: np.ndarray
     pull: np.ndarray
 
+    @property
+    def used(self) -> np.ndarray:
+        """Images per band with a finite magnitude difference (C,): those in the photometry numbers."""
+        return np.sum(np.isfinite(self.dmag), axis=0)
+
+    @property
+    def excluded(self) -> np.ndarray:
+        """Images per band left out (C,): non-positive flux in the original or the generated image."""
+        return self.dmag.shape[0] - self.used
+
+    def counts(self, bands: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Band -> ``{"used": n, "excluded": m}``."""
+        return {
+            band: {"used": int(used), "excluded": int(excluded)}
+            for band, used, excluded in zip(bands, self.used, self.excluded, strict=True)
+        }
+
 
 @dataclass(frozen=True, eq=False)
 class DirectionResult:
@@ -172,6 +190,11 @@ class DirectionResult:
         return self.originals.evaluation_set.band_names
 
     @property
+    def criteria(self) -> dict[str, CriterionOutcome]:
+        """Criterion name -> worst band and pass/fail (:func:`~.criteria.check_criteria`)."""
+        return check_criteria(self.summary)
+
+    @property
     def original_examples(self) -> np.ndarray:
         """The originals of :attr:`generated_examples`, in nanomaggies."""
         evaluation_set = self.originals.evaluation_set
@@ -199,6 +222,10 @@ class DirectionResult:
                     for band, value in zip(self.bands, self.originals.reference_noise, strict=True)
                 },
             },
+            "criteria": criteria_to_dict(self.criteria),
+            "photometry_counts": {
+                kind: measurement.counts(self.bands) for kind, measurement in self.photometry.items()
+            },
             "bands_summary": {
                 band: {k: _json_number(v) for k, v in s.items()} for band, s in self.summary.items()
             },
@@ -208,14 +235,29 @@ class DirectionResult:
 
 @dataclass(frozen=True, eq=False)
 class EvaluationResult:
-    """The evaluation of one method: a :class:`DirectionResult` per direction it was evaluated in."""
+    """The evaluation of one method: a :class:`DirectionResult` per direction it was evaluated in.
+
+    Attributes
+    ----------
+    method : str
+        Name in the report.
+    directions : dict of str to DirectionResult
+    model : dict of str to object, optional
+        What names the evaluated model (for a checkpoint of ``galtk train``:
+        :meth:`galtk.models.translation.Translator.identity`), JSON-ready; None when not known.
+    """
 
     method: str
     directions: dict[str, DirectionResult]
+    model: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready description of every direction."""
-        return {"method": self.method, "directions": {k: v.to_dict() for k, v in self.directions.items()}}
+        """JSON-ready description of the model and every direction."""
+        return {
+            "method": self.method,
+            "model": _json_ready(dict(self.model)) if self.model is not None else None,
+            "directions": {k: v.to_dict() for k, v in self.directions.items()},
+        }
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """A row per direction and band: method, direction, survey, band, n_images and the summary fields."""
@@ -318,6 +360,7 @@ def evaluate_method(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     on_start: StartCallback | None = None,
     on_progress: ProgressCallback | None = None,
+    model: Mapping[str, Any] | None = None,
 ) -> EvaluationResult:
     """Compare a method's generated images with the originals in each direction it was run.
 
@@ -338,6 +381,9 @@ def evaluate_method(
         Called as ``on_start("measure METHOD DIRECTION", N)`` before each direction's pass.
     on_progress : callable, optional
         Called with the number of generated images measured after every chunk.
+    model : mapping of str to object, optional
+        What names the model that generated the images (run, checkpoint, digest...), written into the
+        report as it is (JSON-ready values).
 
     Returns
     -------
@@ -363,7 +409,7 @@ def evaluate_method(
         if on_start is not None:
             on_start(f"measure {method} {direction}", int(images.shape[0]))
         results[direction] = _evaluate_direction(method, images, measured, examples, chunk_size, on_progress)
-    return EvaluationResult(method=method, directions=results)
+    return EvaluationResult(method=method, directions=results, model=model)
 
 
 def evaluate_methods(

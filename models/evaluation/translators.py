@@ -60,6 +60,10 @@ class TranslatorLike(Protocol):
         """True when the translations carry Noise Emulator noise."""
         ...
 
+    def identity(self) -> Mapping[str, Any]:
+        """What names the model (run, checkpoint and digest, iterations, width), JSON-ready."""
+        ...
+
     def translate(
         self,
         images: np.ndarray,
@@ -152,7 +156,8 @@ def evaluate_translators(
     Returns
     -------
     list of EvaluationResult
-        One per translator, in the order of ``translators``.
+        One per translator, in the order of ``translators``, each with the translator's identity as
+        ``model``.
 
     Raises
     ------
@@ -202,7 +207,9 @@ def evaluate_translators(
         if originals is None:
             sets = _evaluation_sets(pairs, directions, generated.emulator_noise, has_true)
             originals = [measure_originals(evaluation_set, **hooks) for evaluation_set in sets]
-        results[name] = evaluate_method(name, generated.images, originals, examples=examples, **hooks)
+        results[name] = evaluate_method(
+            name, generated.images, originals, examples=examples, model=translator.identity(), **hooks
+        )
         del generated
     return [results[name] for name in translators]
 

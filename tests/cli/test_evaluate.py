@@ -19,6 +19,7 @@ from galtk.cli.app import app
 from galtk.models.evaluation.pairs import read_test_pairs
 from galtk.models.evaluation.report import is_report
 from galtk.models.evaluation.results import SUMMARY_FIELDS
+from galtk.models.translation import file_sha256
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -74,6 +75,65 @@ def test_report_holds_numbers_and_non_empty_figures_of_both_methods(report: tupl
         assert np.ptp(pixels[..., :3]) > 0, path.name
     index = (directory / "index.html").read_text()
     assert "cyclegan" in index and "sdss2cfht-regridded" in index and "figures/cfht2sdss_rgb.png" in index
+
+
+def test_report_names_each_model(trained_workspace: Path, report: tuple[Path, str]) -> None:
+    directory, _ = report
+    document = json.loads((directory / "metrics.json").read_text())
+    index = (directory / "index.html").read_text()
+    for method, stage in (("ours", "step2"), ("cyclegan", "train")):
+        (checkpoint,) = (trained_workspace / "runs" / method / "checkpoints" / stage).glob("*.pt")
+        identity = document["models"][method]
+        assert identity == {
+            "method": method,
+            "run": method,
+            "run_directory": str((trained_workspace / "runs" / method).resolve()),
+            "checkpoint": checkpoint.name,
+            "checkpoint_sha256": file_sha256(checkpoint),
+            "stage": stage,
+            "iteration": 1,
+            "stage_iterations": 1,
+            "width": 0.0625,
+        }
+        assert identity["checkpoint_sha256"] in index and identity["run_directory"] in index
+
+
+def _table_rows(output: str) -> list[list[str]]:
+    """The body rows of the rich table in ``output``, cells of wrapped rows joined."""
+    rows: list[list[str]] = []
+    for line in output.splitlines():
+        if not line.startswith("│"):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
+        if cells[0]:
+            rows.append(cells)
+        else:
+            rows[-1] = [f"{old} {new}".strip() for old, new in zip(rows[-1], cells, strict=True)]
+    return rows
+
+
+def test_console_and_report_show_the_worst_band_of_each_criterion(report: tuple[Path, str]) -> None:
+    directory, output = report
+    document = json.loads((directory / "metrics.json").read_text())
+    assert "worst band of each criterion" in output and "median" not in output
+    expected = []
+    for method, directions in document["methods"].items():
+        for direction, written in directions.items():
+            criteria = written["criteria"]
+            cells = [method, direction]
+            for name in ("noise", "flux_difference", "photometry"):
+                checked = criteria[name]
+                note = " [1]" if checked["note"] else ""
+                value = "-" if checked["value"] is None else f"{checked['value']:.3g}"
+                cells.append(f"{value} ({checked['worst_band']}) {checked['status']}{note}")
+            expected.append([*cells, criteria["verdict"]])
+            counts = written["photometry_counts"]["aperture"]
+            assert all(n["used"] + n["excluded"] == written["n_images"] for n in counts.values())
+    assert _table_rows(output) == expected
+    regridded = document["methods"]["cyclegan"]["sdss2cfht-regridded"]["criteria"]["noise"]
+    assert regridded["field"] == "noise_ratio" and "no true sigma" in regridded["note"]
+    assert document["methods"]["ours"]["sdss2cfht"]["criteria"]["noise"]["field"] == "noise_ratio_true"
+    assert "[1] no true sigma" in output
 
 
 def test_existing_report_or_other_directory_is_refused_before_any_work(

@@ -253,3 +253,113 @@ def test_lupton_composite_maps_i_r_g_to_red_green_blue() -> None:
     assert rgb[3, 3, 0] > 0 and rgb[3, 3, 1] == 0 and rgb[3, 3, 2] == 0
     assert figure_module.rgb_band_indices(("u", "g", "r", "i", "z")) == (3, 2, 1)
     assert figure_module.rgb_band_indices(("a", "b", "c", "d", "e")) == (4, 2, 0)
+
+
+def test_json_and_html_give_the_worst_band_of_each_criterion_with_pass_or_fail(
+    report: Path, results: list
+) -> None:
+    document = json.loads((report / "metrics.json").read_text(encoding="utf-8"))
+    assert document["thresholds"]["noise"]["rule"] == "0.75 <= noise_ratio_true <= 1.25"
+    assert document["thresholds"]["photometry"]["bands"] == ["g", "r", "i"]
+    for direction in DIRECTIONS:
+        ideal = document["methods"]["ideal"][direction]["criteria"]
+        assert ideal["verdict"] == "pass"
+        assert {ideal[name]["status"] for name in ("noise", "flux_difference", "photometry")} == {"pass"}
+        noise_free = document["methods"]["noise-free"][direction]
+        noise = noise_free["criteria"]["noise"]
+        ratios = {band: numbers["noise_ratio_true"] for band, numbers in noise_free["bands_summary"].items()}
+        assert noise["status"] == "fail" and noise_free["criteria"]["verdict"] == "fail"
+        assert noise["worst_band"] == max(ratios, key=lambda band: abs(ratios[band] - 1.0))
+        assert noise["value"] == pytest.approx(ratios[noise["worst_band"]])
+    html = (report / "index.html").read_text(encoding="utf-8")
+    verdict = html[html.index('id="verdict"') : html.index('id="models"')]
+    assert verdict.count("<tr><td") == len(METHODS) * len(DIRECTIONS)
+    outcome = results[1].directions[DIRECTIONS[0]].criteria["noise"]
+    assert f"{outcome.value:.4g} ({outcome.band}) fail" in verdict
+    assert "0.75 &lt;= noise_ratio_true &lt;= 1.25" in verdict
+
+
+def test_photometry_counts_images_used_and_left_out(tmp_path: Path, pair_factory: Callable[..., Any]) -> None:
+    pairs = pair_factory("sdss", 6, seed=61, bands=("g", "r"))
+    generated = pairs.generated.copy()
+    generated[1, 0] -= 10.0 * np.abs(generated[1, 0]).max()  # negative flux in g: no magnitude
+    originals = [measure_originals(EvaluationSet("cfht_to_sdss", "sdss", pairs.original, pairs.bands))]
+    result = evaluate_method("ideal", {"cfht_to_sdss": generated}, originals, examples=2)
+    photometry = result.directions["cfht_to_sdss"].photometry
+    for kind in ("total", "aperture"):
+        np.testing.assert_array_equal(photometry[kind].used, [5, 6])
+        np.testing.assert_array_equal(photometry[kind].excluded, [1, 0])
+    write_report([result], tmp_path / "report")
+    document = json.loads((tmp_path / "report" / "metrics.json").read_text(encoding="utf-8"))
+    counts = document["methods"]["ideal"]["cfht_to_sdss"]["photometry_counts"]
+    assert counts["aperture"] == {"g": {"used": 5, "excluded": 1}, "r": {"used": 6, "excluded": 0}}
+    html = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    table = html[: html.index("figures/cfht_to_sdss_photometry_total.png")]
+    assert table.count("<td>5 used, 1 excluded</td><td>6 used, 0 excluded</td>") == 2  # total, aperture
+
+
+def test_json_and_html_name_the_model(tmp_path: Path, pair_factory: Callable[..., Any]) -> None:
+    pairs = pair_factory("sdss", 4, seed=71, bands=("r",))
+    originals = [measure_originals(EvaluationSet("cfht_to_sdss", "sdss", pairs.original, pairs.bands))]
+    identity = {
+        "method": "ours",
+        "run": "ours-20250101T120000Z",
+        "run_directory": "/runs/ours-20250101T120000Z",
+        "checkpoint": "iter_0000200.pt",
+        "checkpoint_sha256": "ab" * 32,
+        "stage": "step2",
+        "iteration": 200,
+        "stage_iterations": 300,
+        "width": 0.0625,
+    }
+    named = evaluate_method("ours", {"cfht_to_sdss": pairs.generated}, originals, model=identity)
+    unnamed = evaluate_method("copy", {"cfht_to_sdss": pairs.generated}, originals)
+    write_report([named, unnamed], tmp_path / "report")
+    document = json.loads((tmp_path / "report" / "metrics.json").read_text(encoding="utf-8"))
+    assert document["models"] == {"ours": identity, "copy": None}
+    html = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    models = html[html.index('id="models"') : html.index('id="cfht_to_sdss"')]
+    for value in ("/runs/ours-20250101T120000Z", "iter_0000200.pt", "ab" * 32, "step2", ">200<", ">0.0625<"):
+        assert value in models
+    assert "not from a galtk checkpoint" in models
+
+
+def _drawn_texts(monkeypatch: pytest.MonkeyPatch, plot: Callable[[], None]) -> list[str]:
+    """The texts written on the panels (and tick labels) of the figure ``plot`` draws."""
+    drawn = []
+    monkeypatch.setattr(figure_module, "_save", lambda figure, path: drawn.append(figure))
+    plot()
+    (figure,) = drawn
+    texts = [text.get_text() for axes in figure.axes for text in axes.texts]
+    return texts + [label.get_text() for axes in figure.axes for label in axes.get_yticklabels()]
+
+
+def test_panels_clipped_to_black_say_so(
+    monkeypatch: pytest.MonkeyPatch, results: list, tmp_path: Path
+) -> None:
+    ideal, noise_free = (result.directions["cfht_to_sdss"] for result in results)
+    bands = ideal.bands
+    maps = {"ideal": ideal.generated.fourier_amplitude, "noise-free": noise_free.generated.fourier_amplitude}
+    texts = _drawn_texts(
+        monkeypatch,
+        lambda: figure_module.plot_fourier_maps(
+            tmp_path / "f.png", ideal.originals.statistics.fourier_amplitude, maps, bands, title="t"
+        ),
+    )
+    notes = [text for text in texts if "below scale (black)" in text]
+    assert len(notes) == len(bands)  # the noise-free column only, a note per band
+    frequency = np.linspace(0.05, 0.5, 8)
+    power = np.ones((len(bands), 8))
+    texts = _drawn_texts(
+        monkeypatch,
+        lambda: figure_module.plot_power_spectra(
+            tmp_path / "p.png", frequency, power, {"ok": power, "flat": 0.0 * power}, bands, title="t"
+        ),
+    )
+    assert texts.count("flat: 8 of 8 rings <= 0, not drawn") == len(bands)
+    original = ideal.original_examples
+    texts = _drawn_texts(
+        monkeypatch,
+        lambda: figure_module.plot_image_grid(tmp_path / "i.png", original, original - 1e3, bands, title="t"),
+    )
+    assert [text for text in texts if "black" in text] == [f"{band} gen (100% black)" for band in bands]

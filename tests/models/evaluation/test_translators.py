@@ -42,6 +42,9 @@ class FakeTranslator:
     def has_noise_emulators(self) -> bool:
         return self.noise_sigma is not None
 
+    def identity(self) -> dict[str, Any]:
+        return {"method": self.method, "checkpoint": f"{self.cfht_array}.pt", "width": 0.5}
+
     def translate(self, images: np.ndarray, *, direction: str, seeds: Any, **_: Any) -> SimpleNamespace:
         offset = SEED if direction == SDSS_TO_CFHT else SEED + COUNT
         index = np.asarray(seeds) - offset
@@ -95,6 +98,7 @@ def test_perfect_translators_score_zero_difference_in_every_direction(pairs: Tes
         {"copy": own_grid, "copy-regridded": regridded}, pairs, seed=SEED, batch_size=5
     )
     assert [result.method for result in results] == ["copy", "copy-regridded"]
+    assert [result.model for result in results] == [own_grid.identity(), regridded.identity()]
     assert list(results[0].directions) == [SDSS_TO_CFHT, SDSS_TO_CFHT_REGRIDDED, CFHT_TO_SDSS]
     assert list(results[1].directions) == [SDSS_TO_CFHT_REGRIDDED, CFHT_TO_SDSS]
     assert own_grid.calls == [(SDSS_TO_CFHT, 5), (SDSS_TO_CFHT, 5), (SDSS_TO_CFHT, 2)] + [
