@@ -32,6 +32,10 @@ def train_command(
     iterations: Annotated[
         int | None, typer.Option("--iterations", min=1, help="Iterations of each step (paper: 60,000).")
     ] = None,
+    step1_iterations: Annotated[
+        int | None,
+        typer.Option("--step1-iterations", min=1, help="Iterations of step 1 of ours, if not --iterations."),
+    ] = None,
     width: Annotated[
         float | None,
         typer.Option("--width", min=0.0, help="Scale of every network's channel counts (1: the paper's)."),
@@ -116,6 +120,7 @@ def train_command(
     ws = load_workspace(workspace)
     overrides = {
         "iterations": iterations,
+        "step1_iterations": step1_iterations,
         "width": width,
         "batch_size": batch_size,
         "batch_pairs": batch_pairs,

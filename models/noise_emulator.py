@@ -1,6 +1,9 @@
-"""The Noise Emulator of the paper (Fig. 2 (e), (f))."""
+"""The Noise Emulator of the paper (Fig. 2 (e), (f)), and its measured-noise conditioning."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -10,6 +13,13 @@ from galtk.models.filters import SymmetricFilter
 from galtk.models.grouped import GroupedLinear
 from galtk.models.init import InitScheme, initialize
 from galtk.models.layers import LEAKY_SLOPE, scaled_width
+
+Parametrisation = Literal["paper", "measured"]
+"""How a Noise Emulator turns its networks into noise (see :class:`NoiseEmulator`)."""
+PARAMETRISATIONS: tuple[str, ...] = ("paper", "measured")
+#: Largest |log| of the learnt amplitude factor of the ``measured`` parametrisation (a factor e^3 = 20 either
+#: way from the measured noise), so that no band can collapse to zero or explode.
+MAX_LOG_FACTOR = 3.0
 
 
 class NoiseEmulator(nn.Module):
@@ -40,6 +50,17 @@ class NoiseEmulator(nn.Module):
     :meth:`forward` maps seeds z1 (B, C) and z2 (B, C, H + 6, W + 6) to noise (B, C, H, W): SDSS
     (B, 5, 70, 70) -> (B, 5, 64, 64), CFHT (B, 5, 142, 142) -> (B, 5, 136, 136). :meth:`draw_seeds`,
     :meth:`sample` and :meth:`sample_like` draw the seeds from a ``torch.Generator``.
+
+    Two parametrisations share these parameters (``parametrisation``, kept in the state dict):
+
+    - ``"paper"`` (as built): amplitude = softplus(FC1(...)), noise = conv(amplitude * z2, K).
+    - ``"measured"`` (set by :meth:`condition`): amplitude = s_b * exp(clamp(FC1(...), +-3)) and the filter
+      is normalised, K / ||K||_2, so the amplitude is the emitted pixel sigma. s_b (buffer
+      ``measured_sigma``) is the noise sigma measured on the survey's training images. Conditioning starts
+      the emulator at that noise, white (K a unit impulse, the last FC layer zero): the adversarial
+      training then refines the noise's spectrum and its spread over images from the right level, and no
+      band can collapse into the softplus tail or drift far away along the directions the high-pass
+      discriminators do not see (docs/methods.md, "Noise Emulator conditioning").
     """
 
     def __init__(
@@ -58,6 +79,50 @@ class NoiseEmulator(nn.Module):
         )
         self.filter = SymmetricFilter(bands, filter_size)
         initialize(self, init)
+        self.parametrisation: Parametrisation = "paper"
+        self.register_buffer("measured_sigma", torch.ones(bands))
+
+    def condition(self, sigma: Sequence[float] | torch.Tensor) -> None:
+        """Switch to the ``measured`` parametrisation, starting at white noise of per-band sigma ``sigma``.
+
+        Sets ``measured_sigma``, makes the filters unit impulses and zeroes the last amplitude layer, so that
+        the emulator emits white Gaussian noise of exactly ``sigma[b]`` per pixel in band b until it learns.
+
+        Parameters
+        ----------
+        sigma : sequence of float or torch.Tensor
+            Positive noise sigma of each band, in the unit of the images (rescaled units in training).
+
+        Raises
+        ------
+        ValueError
+            If ``sigma`` has the wrong length or a value that is not finite and positive.
+        """
+        values = torch.as_tensor(sigma, dtype=torch.float32).flatten()
+        if values.numel() != self.bands:
+            raise ValueError(f"need one sigma per band ({self.bands}), got {values.numel()}")
+        if not bool(torch.all(torch.isfinite(values) & (values > 0))):
+            raise ValueError(f"noise sigmas must be finite and positive, got {values.tolist()}")
+        with torch.no_grad():
+            self.measured_sigma.copy_(values.to(self.measured_sigma.device))
+            kernel = self.filter.kernel
+            kernel.zero_()
+            kernel[:, kernel.shape[1] // 2, kernel.shape[2] // 2] = 1.0
+            last = self.amplitude_net[-1]
+            last.weight.zero_()
+            last.bias.zero_()
+        self.parametrisation = "measured"
+
+    def get_extra_state(self) -> dict[str, Any]:
+        """The parametrisation, saved in the state dict so that a loaded emulator emits the same noise."""
+        return {"parametrisation": self.parametrisation}
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore the parametrisation saved by :meth:`get_extra_state`."""
+        parametrisation = state.get("parametrisation") if isinstance(state, dict) else None
+        if parametrisation not in PARAMETRISATIONS:
+            raise ValueError(f"unknown Noise Emulator parametrisation {parametrisation!r}")
+        self.parametrisation = parametrisation
 
     @property
     def stored_parameter_count(self) -> int:
@@ -70,12 +135,32 @@ class NoiseEmulator(nn.Module):
         return self.stored_parameter_count - self.filter.kernel.numel() + self.filter.free_parameter_count
 
     def amplitudes(self, z1: torch.Tensor) -> torch.Tensor:
-        """Noise amplitude of each band, softplus(FC1(FC64(FC64(z1)))): (B, C) from seeds z1 (B, C)."""
-        return F.softplus(self.amplitude_net(z1.unsqueeze(-1))).squeeze(-1)
+        """Noise amplitude of each band: (B, C) from seeds z1 (B, C).
+
+        ``softplus(FC1(FC64(FC64(z1))))`` (``paper``), or ``measured_sigma * exp(clamp(FC1(...), +-3))``
+        (``measured``).
+        """
+        out = self.amplitude_net(z1.unsqueeze(-1)).squeeze(-1)
+        if self.parametrisation == "measured":
+            factor = torch.exp(out.clamp(-MAX_LOG_FACTOR, MAX_LOG_FACTOR))
+            return self.measured_sigma.to(out.dtype) * factor
+        return F.softplus(out)
+
+    def kernels(self) -> torch.Tensor:
+        """The filters applied, (C, k, k): symmetric; of unit L2 norm in the ``measured`` parametrisation."""
+        kernel = self.filter.symmetric_kernel()
+        if self.parametrisation == "measured":
+            norm = kernel.flatten(1).norm(dim=1).clamp_min(torch.finfo(kernel.dtype).tiny)
+            kernel = kernel / norm[:, None, None]
+        return kernel
 
     def forward(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
         """Noise (B, C, H, W) from amplitude seeds z1 (B, C) and seed maps z2 (B, C, H + 6, W + 6)."""
-        return self.filter(z2 * self.amplitudes(z1)[:, :, None, None])
+        seeds = z2 * self.amplitudes(z1)[:, :, None, None]
+        if self.parametrisation == "paper":
+            return self.filter(seeds)
+        weight = self.kernels().unsqueeze(1).to(seeds.dtype)
+        return F.conv2d(seeds, weight, groups=self.bands)
 
     def draw_seeds(
         self,

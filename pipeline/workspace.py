@@ -101,18 +101,24 @@ class PreprocessSection:
 class TrainSection:
     """``[train]``: defaults of ``galtk train`` (paper values, SPEC section 6).
 
-    ``iterations`` counts each step of a method (``ours`` runs two); ``batch_size`` is the number of unpaired
+    ``iterations`` counts each step of a method (``ours`` runs two; ``step1_iterations > 0`` sets step 1's
+    own count); ``batch_size`` is the number of unpaired
     images of each survey per iteration and ``batch_pairs`` the number of pairs. Adam's learning rate is
     divided by ``lr_decay_factor`` every ``lr_decay_every`` iterations; the gradients of every update are
     clipped to a global norm of ``grad_clip_norm``. ``precision`` is ``auto`` (bf16 autocast on CUDA, fp32
     on CPU), ``bf16`` or ``fp32``. ``memory`` says where the training images live: ``hold`` (all in the
     memory of the training device), ``stream`` (read from the stores for every batch) or ``auto`` (hold the
     sets that fit, stream the others). Runs are written under the ``runs`` directory; ``sample_every = 0``
-    writes no sample grids.
+    writes no sample grids. ``noise_emulator`` and ``content_loss`` choose how the methods with Noise
+    Emulators (ours, ours-auto) are trained: ``measured`` conditions the emulators on the noise measured on
+    the training images and ``noise-weighted`` divides the content losses by each band's noise variance
+    (galtk's defaults, docs/methods.md); ``paper`` and ``mse`` are the paper's formulation. The Noise
+    Emulators' update uses ``learning_rate * noise_lr_factor`` (1: the paper's single learning rate).
     """
 
     method: str = "ours"
     iterations: int = 60000
+    step1_iterations: int = 0
     batch_size: int = 24
     batch_pairs: int = 24
     learning_rate: float = 1e-4
@@ -133,15 +139,20 @@ class TrainSection:
     log_every: int = 10
     sample_every: int = 5000
     runs: str = "runs"
+    noise_emulator: str = "measured"
+    content_loss: str = "noise-weighted"
+    noise_lr_factor: float = 1.0
 
     def __post_init__(self) -> None:
         counts = ("iterations", "batch_size", "batch_pairs", "lr_decay_every", "checkpoint_every")
         for name in (*counts, "keep_checkpoints", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.step1_iterations < 0:
+            raise ValueError(f"step1_iterations must not be negative, got {self.step1_iterations}")
         if self.sample_every < 0:
             raise ValueError(f"sample_every must not be negative (0: no grids), got {self.sample_every}")
-        for name in ("learning_rate", "eps", "grad_clip_norm", "width"):
+        for name in ("learning_rate", "eps", "grad_clip_norm", "width", "noise_lr_factor"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if not self.lr_decay_factor >= 1:
@@ -158,6 +169,10 @@ class TrainSection:
             raise ValueError(f"memory must be auto, hold or stream, got {self.memory!r}")
         if not self.method.strip() or not self.runs.strip():
             raise ValueError("method and runs must not be empty")
+        if self.noise_emulator not in ("measured", "paper"):
+            raise ValueError(f"noise_emulator must be measured or paper, got {self.noise_emulator!r}")
+        if self.content_loss not in ("noise-weighted", "mse"):
+            raise ValueError(f"content_loss must be noise-weighted or mse, got {self.content_loss!r}")
 
 
 @dataclass
@@ -200,11 +215,14 @@ _SECTION_COMMENTS = {
         " (0: one per core), stores (empty: the crossmatch outputs)."
     ),
     "train": (
-        "galtk train: method, iterations per step, unpaired images per survey and pairs per iteration, Adam"
+        "galtk train: method, iterations per step (and of step 1 if step1_iterations > 0), unpaired images"
+        " per survey and pairs per iteration, Adam"
         " (lr divided by lr_decay_factor every lr_decay_every iterations), gradient clipping, network width,"
         " seed, device (auto, cpu, cuda), precision (auto, bf16, fp32), torch.compile, training images held"
         " in memory or streamed (auto, hold, stream), checkpoint/log/sample intervals (sample_every 0: none),"
-        " checkpoints kept, runs directory."
+        " checkpoints kept, runs directory, Noise Emulators conditioned on the measured noise or as in the"
+        " paper (measured, paper), content losses in units of the noise or plain (noise-weighted, mse),"
+        " factor on the Noise Emulators' learning rate."
     ),
 }
 

@@ -18,6 +18,7 @@ from galtk.pipeline.workspace import TrainSection, parse_config
 OPERATIONAL_KEYS = frozenset(
     {
         "iterations",
+        "step1_iterations",
         "device",
         "precision",
         "compile",
@@ -85,6 +86,25 @@ def changed_settings(old: TrainSection, new: TrainSection) -> list[str]:
         for field in dataclasses.fields(TrainSection)
         if getattr(old, field.name) != getattr(new, field.name)
     ]
+
+
+def stage_iterations(settings: TrainSection, stage: str) -> int:
+    """Iterations of stage ``stage``: ``step1_iterations`` for step 1 when set, else ``iterations``.
+
+    Parameters
+    ----------
+    settings : TrainSection
+        The run's settings.
+    stage : str
+        Stage name (``"step1"``, ``"step2"``, ``"train"``).
+
+    Returns
+    -------
+    int
+    """
+    if stage == "step1" and settings.step1_iterations > 0:
+        return settings.step1_iterations
+    return settings.iterations
 
 
 def resolve_device(name: str, *, local_rank: int = 0) -> torch.device:

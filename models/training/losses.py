@@ -20,20 +20,28 @@ PSEUDO_IDENTITY_FLUX_FACTOR = SDSS_PIXEL_SCALE / CFHT_PIXEL_SCALE_REFERENCE
 """Factor on CFHT-grid images resized onto the SDSS grid in the pseudo-identity loss: 0.396 / 0.187."""
 
 
-def content_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean squared error over every element, in float32.
+def content_loss(
+    prediction: torch.Tensor, target: torch.Tensor, sigma: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mean squared error over every element, in float32; in units of the noise variance if ``sigma``.
 
     Parameters
     ----------
     prediction, target : torch.Tensor
-        Tensors of the same shape.
+        Tensors of the same shape (B, C, H, W).
+    sigma : torch.Tensor, optional
+        Noise sigma of each band (C,) of the target's survey: the squared error of band b is divided by
+        ``sigma[b] ** 2`` (a chi-square per pixel; 1 = an error as large as the noise). None: plain MSE.
 
     Returns
     -------
     torch.Tensor
-        Scalar ``mean((prediction - target) ** 2)``.
+        Scalar ``mean((prediction - target) ** 2 / sigma ** 2)``.
     """
-    return F.mse_loss(prediction.float(), target.float())
+    if sigma is None:
+        return F.mse_loss(prediction.float(), target.float())
+    weight = sigma.float().reshape(1, -1, 1, 1).pow(-2)
+    return ((prediction.float() - target.float()).square() * weight).mean()
 
 
 def adversarial_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:

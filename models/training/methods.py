@@ -22,6 +22,7 @@ parameters run under ``torch.no_grad``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
@@ -213,18 +214,38 @@ def survey_images(batch: TrainingBatch) -> SurveyImages:
     return SurveyImages(torch.cat([batch.sdss, batch.pair_sdss]), torch.cat([batch.cfht, batch.pair_cfht]))
 
 
+def noise_levels(networks: Networks, weighted: bool) -> SurveyImages | tuple[None, None]:
+    """Per-band noise sigma of each survey for the noise-weighted content losses; (None, None) if unweighted.
+
+    The sigmas are the ``measured_sigma`` of the stage's Noise Emulators (NE_X for SDSS, NE_Y for CFHT),
+    measured on the training images when the emulators were conditioned
+    (:meth:`~galtk.models.noise_emulator.NoiseEmulator.condition`).
+    """
+    if not weighted:
+        return None, None
+    return SurveyImages(networks["NE_X"].measured_sigma, networks["NE_Y"].measured_sigma)
+
+
 @dataclass(frozen=True)
 class AutoencoderLoss:
     """L_auto (Eq. 1): MSE(A_X(x), x) + MSE(A_Y(y), y) on every image of each survey in the batch.
 
     Components ``auto_x`` and ``auto_y``. Draws no random numbers.
+
+    Attributes
+    ----------
+    noise_weighted : bool
+        Divide each band's squared error by its noise variance (:func:`noise_levels`).
     """
+
+    noise_weighted: bool = False
 
     def __call__(self, networks: Networks, batch: TrainingBatch) -> LossTerms:
         images = survey_images(batch)
+        sigma_x, sigma_y = noise_levels(networks, self.noise_weighted)
         terms = {
-            "auto_x": content_loss(networks["A_X"](images.x), images.x),
-            "auto_y": content_loss(networks["A_Y"](images.y), images.y),
+            "auto_x": content_loss(networks["A_X"](images.x), images.x, sigma_x),
+            "auto_y": content_loss(networks["A_Y"](images.y), images.y, sigma_y),
         }
         return {"loss": terms["auto_x"] + terms["auto_y"], **_detached(terms)}
 
@@ -304,6 +325,9 @@ class TranslationLoss:
         Weight of the content terms (1 for ours and ours-auto, 1000 for the GAN baselines).
     noise : bool
         Add Noise Emulator noise to the half-cycle translations (ours and ours-auto).
+    noise_weighted : bool
+        Divide the squared errors of L_cyc and L_id, band by band, by the noise variance of the target's
+        survey (:func:`noise_levels`; methods with Noise Emulators only).
     """
 
     cycle: bool = False
@@ -312,19 +336,23 @@ class TranslationLoss:
     adversarial: bool = False
     content_weight: float = 1.0
     noise: bool = False
+    noise_weighted: bool = False
 
     def __call__(self, networks: Networks, batch: TrainingBatch) -> LossTerms:
         g_xy, g_yx = networks["G_XY"], networks["G_YX"]
         x, y = batch.sdss, batch.cfht
+        sigma_x, sigma_y = noise_levels(networks, self.noise_weighted)
         terms: dict[str, torch.Tensor] = {}
         if self.cycle or self.pseudo_identity or self.adversarial:
             clean = SurveyImages(g_yx(y), g_xy(x))
             translated = _add_noise(networks, clean, track=False) if self.noise else clean
         if self.cycle:
-            terms["cyc"] = content_loss(g_yx(translated.y), x) + content_loss(g_xy(translated.x), y)
+            terms["cyc"] = content_loss(g_yx(translated.y), x, sigma_x) + content_loss(
+                g_xy(translated.x), y, sigma_y
+            )
         if self.identity:
-            terms["id"] = content_loss(g_xy(batch.pair_sdss), batch.pair_cfht) + content_loss(
-                g_yx(batch.pair_cfht), batch.pair_sdss
+            terms["id"] = content_loss(g_xy(batch.pair_sdss), batch.pair_cfht, sigma_y) + content_loss(
+                g_yx(batch.pair_cfht), batch.pair_sdss, sigma_x
             )
         if self.pseudo_identity:
             sdss_grid = (x.shape[-2], x.shape[-1])
@@ -635,6 +663,43 @@ def training_method(name: str) -> TrainingMethod:
         return TRAINING_METHODS[resolve_method(key).name]
     except GaltkError:
         raise GaltkError(f"unknown method {name!r}; known methods: {known_training_method_names()}") from None
+
+
+def configure_method(method: TrainingMethod, *, content_loss: str = "mse") -> TrainingMethod:
+    """``method`` with the content-loss choice of the settings applied to its stages with Noise Emulators.
+
+    ``content_loss="noise-weighted"`` sets ``noise_weighted`` on every :class:`AutoencoderLoss` and
+    :class:`TranslationLoss` of a stage that has NE_X and NE_Y (ours' two steps, ours-auto); the GAN
+    baselines, which have no noise model, keep the paper's plain MSE. ``"mse"`` returns ``method``.
+
+    Parameters
+    ----------
+    method : TrainingMethod
+        A method of :data:`TRAINING_METHODS`.
+    content_loss : {"mse", "noise-weighted"}
+        ``[train] content_loss``.
+
+    Returns
+    -------
+    TrainingMethod
+    """
+    if content_loss == "mse":
+        return method
+    if content_loss != "noise-weighted":
+        raise GaltkError(f"unknown content_loss {content_loss!r}; known: noise-weighted, mse")
+
+    def weighted(update: Update) -> Update:
+        if isinstance(update.loss, AutoencoderLoss | TranslationLoss):
+            return dataclasses.replace(update, loss=dataclasses.replace(update.loss, noise_weighted=True))
+        return update
+
+    stages = tuple(
+        dataclasses.replace(stage, updates=tuple(weighted(update) for update in stage.updates))
+        if set(NOISE_EMULATORS) <= set(stage.roles)
+        else stage
+        for stage in method.stages
+    )
+    return dataclasses.replace(method, stages=stages)
 
 
 def build_stage_networks(

@@ -37,10 +37,23 @@ from galtk.models.training.checkpoint import (
     restore_rng_state,
     save_checkpoint,
 )
-from galtk.models.training.config import autocast_dtype, learning_rate_factor, settings_to_dict
+from galtk.models.training.config import (
+    autocast_dtype,
+    learning_rate_factor,
+    settings_to_dict,
+    stage_iterations,
+)
 from galtk.models.training.distributed import Distributed, average_gradients, broadcast_parameters
 from galtk.models.training.logs import LossCsv, TensorBoardLog
-from galtk.models.training.methods import Stage, TrainingMethod, Update, build_stage_networks
+from galtk.models.training.methods import (
+    NOISE_EMULATORS,
+    Stage,
+    TrainingMethod,
+    Update,
+    build_stage_networks,
+    configure_method,
+)
+from galtk.models.training.noise_levels import measure_noise_levels
 from galtk.models.training.run import RunDirectory
 from galtk.models.training.samples import sample_sets, write_samples
 from galtk.pipeline.loader import TrainingBatch
@@ -176,6 +189,7 @@ def train(
         If a checkpoint to resume from belongs to another configuration.
     """
     context = context or Distributed()
+    method = configure_method(method, content_loss=settings.content_loss)
     _configure_backends(context.device)
     observer = observer if context.is_main else None
     stage_names = [stage.name for stage in method.stages]
@@ -228,7 +242,7 @@ def _frozen_source(
         if index > 0:
             previous = method.stages[index - 1].name
             found = list_checkpoints(run.checkpoints(previous))
-            if found and found[-1][0] >= settings.iterations:
+            if found and found[-1][0] >= stage_iterations(settings, previous):
                 path = found[-1][1]
             else:
                 problem = f"stage {previous} of {run.root} has no final checkpoint"
@@ -282,7 +296,7 @@ class _StageRunner:
         self.stage_names = stage_names
         self.device = context.device
         self.autocast = autocast_dtype(settings.precision, self.device)
-        self.total = settings.iterations
+        self.total = stage_iterations(settings, stage.name)
         self.seconds_before = 0.0
         self.last_losses: dict[str, float] = {}
 
@@ -309,9 +323,10 @@ class _StageRunner:
         for update in self.stage.updates:
             params = self._owned_parameters(update)
             self.owned[update.name] = params
+            factor = settings.noise_lr_factor if set(update.owns) <= set(NOISE_EMULATORS) else 1.0
             optimizer = torch.optim.Adam(
                 params,
-                lr=settings.learning_rate,
+                lr=settings.learning_rate * factor,
                 betas=(settings.beta1, settings.beta2),
                 eps=settings.eps,
                 fused=self.device.type == "cuda",
@@ -381,7 +396,18 @@ class _StageRunner:
         self.last_losses = dict(state.get("losses", {}))
         return int(state["iteration"])
 
-    def _start(self, frozen_source: Callable[[], Path]) -> int:
+    def _condition_noise_emulators(self, source: BatchSource) -> None:
+        """Start trainable Noise Emulators at the noise measured on the training images (``measured``)."""
+        roles = [role for role in NOISE_EMULATORS if role in self.networks and role not in self.stage.frozen]
+        if self.settings.noise_emulator != "measured" or not roles:
+            return
+        levels = measure_noise_levels(source)
+        for role, sigma in zip(NOISE_EMULATORS, levels, strict=True):
+            if role in roles:
+                self.networks[role].condition(sigma)
+                log.info("%s: %s starts at the measured noise %s", self.stage.name, role, sigma.tolist())
+
+    def _start(self, frozen_source: Callable[[], Path], data: DataFactory) -> int:
         """Build, then load the newest checkpoint or else the frozen networks; return the iterations done."""
         self._build()
         found = None
@@ -395,6 +421,7 @@ class _StageRunner:
             return done
         if self.stage.frozen:
             self._load_frozen(frozen_source())
+        self._condition_noise_emulators(data(self.stage, self.context))
         broadcast_parameters(list(self.networks.values()))
         torch.manual_seed(stage_seed(self.settings.seed, self.index, self.context.rank))
         return 0
@@ -404,12 +431,12 @@ class _StageRunner:
     def run(
         self, data: DataFactory, frozen_source: Callable[[], Path], observer: TrainingObserver | None
     ) -> StageResult:
-        """Train the stage to ``settings.iterations``; return what this launch did.
+        """Train the stage to its iterations (:func:`stage_iterations`); return what this launch did.
 
         ``frozen_source()`` gives the checkpoint of the frozen networks; it is asked only when the stage
         starts afresh (a resumed stage has them in its own checkpoint).
         """
-        first = self._start(frozen_source)
+        first = self._start(frozen_source, data)
         result = StageResult(self.stage.name, first, first, 0.0, dict(self.last_losses), None, self.networks)
         if observer is not None:
             observer.stage_started(self.stage.name, min(first, self.total), self.total)

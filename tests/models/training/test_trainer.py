@@ -43,6 +43,16 @@ def _train(
     return train(method, plan.settings, run, data or FakeRunData(), bands=BANDS, **options)
 
 
+def _assert_same_state(have: dict, want: dict, *, rtol: float, atol: float) -> None:
+    """Two network state dicts hold the same tensors (within tolerances) and the same extra state."""
+    assert have.keys() == want.keys()
+    for name, value in want.items():
+        if isinstance(value, torch.Tensor):
+            torch.testing.assert_close(have[name], value, rtol=rtol, atol=atol)
+        else:
+            assert have[name] == value, name
+
+
 def _rows(run: Path) -> list[dict[str, str]]:
     with open(run / "losses.csv", newline="") as stream:
         return list(csv.DictReader(stream))
@@ -153,8 +163,7 @@ def test_interrupted_and_resumed_run_matches_an_uninterrupted_one(tmp_path: Path
         )
     final = [load_checkpoint(report.stages[0].checkpoint) for report in (straight, resumed)]
     for role in ("A_X", "NE_X"):
-        for name, value in final[0]["networks"][role].items():
-            torch.testing.assert_close(final[1]["networks"][role][name], value, rtol=1e-6, atol=1e-8)
+        _assert_same_state(final[1]["networks"][role], final[0]["networks"][role], rtol=1e-6, atol=1e-8)
     for update in ("A", "NE"):
         assert final[1]["schedulers"][update]["last_epoch"] == 6
     launches = json.loads((tmp_path / "resumed/run.json").read_text())["launches"]
@@ -202,8 +211,8 @@ def test_ours_step2_trains_generators_on_the_frozen_noise_emulators_of_step1(tmp
     step2 = load_checkpoint(report.stages[1].checkpoint)
     assert set(step2["networks"]) == {"G_XY", "G_YX", "NE_X", "NE_Y"} and step2["frozen"] == ["NE_X", "NE_Y"]
     for role in ("NE_X", "NE_Y"):
-        for name, value in step1["networks"][role].items():
-            torch.testing.assert_close(step2["networks"][role][name], value, rtol=0, atol=0)
+        _assert_same_state(step2["networks"][role], step1["networks"][role], rtol=0, atol=0)
+        assert step2["networks"][role]["_extra_state"] == {"parametrisation": "measured"}
         assert not any(p.requires_grad for p in report.stages[1].networks[role].parameters())
     assert {row["stage"] for row in _rows(tmp_path / "run")} == {"step1", "step2"}
 
@@ -219,8 +228,7 @@ def test_ours_step2_trains_generators_on_the_frozen_noise_emulators_of_step1(tmp
         frozen_from=tmp_path / "run",
     )
     frozen = report.stages[0].networks["NE_Y"].state_dict()
-    for name, value in step1["networks"]["NE_Y"].items():
-        torch.testing.assert_close(frozen[name], value, rtol=0, atol=0)
+    _assert_same_state(dict(frozen), step1["networks"]["NE_Y"], rtol=0, atol=0)
     plan = plan_run(
         tmp_path, method="ours-step2", name=None, resume=True, settings=alone, overrides={"iterations": 2}
     )
