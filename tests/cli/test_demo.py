@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,10 @@ def test_quick_demo_runs_every_step_and_can_be_rerun_with_force(tmp_path: Path) 
     assert steps[:2] == [f"$ galtk init --sim {directory}", f"$ cd {directory}"]
     commands = ["fetch", "crossmatch", "preprocess", "train", "translate", "evaluate"]
     assert [step.split()[2] for step in steps[2:]] == commands
-    assert "$ galtk train --method ours --iterations 2 --width 0.0625" in output
+    assert "$ galtk train --device cpu\n" in output
     assert f"n_objects = {QUICK.n_objects}" in output
+    config = tomllib.loads((directory / "galtk.toml").read_text())
+    assert {key: config["train"][key] for key in QUICK.train} == QUICK.train
     assert "Report:" in output and "galtk demo:" in output
     # every step's outputs are where the commands put them
     assert (directory / "galtk.toml").is_file()
