@@ -9,7 +9,50 @@ from galtk.models.init import InitScheme, initialize
 from galtk.models.layers import ConvLeaky, HalvingAvgPool, SymmetricPad, scaled_width, upsampler
 
 
-class SdssToCfhtGenerator(nn.Module):
+class NoiseUnits(nn.Module):
+    """Per-band scales around a generator's layers: ``layers(x / input_sigma) * output_sigma``.
+
+    Both scales are buffers of ones (the paper's generator, unchanged) until :meth:`set_noise_units` sets
+    them to the noise sigma of the input and output surveys (``[train] generator_units = "noise"``): the
+    layers then read and write images in units of each band's noise, so that the background is O(1) and a
+    galaxy is as many units as its signal-to-noise ratio, whatever the survey and band. The scales are
+    stored in the state dict; the parameters are the paper's.
+
+    Parameters
+    ----------
+    bands : int
+        Number of bands C of input and output.
+    """
+
+    input_sigma: torch.Tensor
+    output_sigma: torch.Tensor
+
+    def __init__(self, bands: int) -> None:
+        super().__init__()
+        self.register_buffer("input_sigma", torch.ones(bands))
+        self.register_buffer("output_sigma", torch.ones(bands))
+
+    def set_noise_units(self, input_sigma: torch.Tensor, output_sigma: torch.Tensor) -> None:
+        """Scale the input by 1 / ``input_sigma`` and the output by ``output_sigma``, band by band.
+
+        Parameters
+        ----------
+        input_sigma, output_sigma : torch.Tensor
+            Positive noise sigma of each band (C,) of the input and of the output survey.
+        """
+        for name, values in (("input_sigma", input_sigma), ("output_sigma", output_sigma)):
+            values = torch.as_tensor(values, dtype=torch.float32).flatten()
+            if values.shape != getattr(self, name).shape or not bool(torch.all(values > 0)):
+                raise ValueError(f"{name} must hold one positive sigma per band, got {values.tolist()}")
+            getattr(self, name).copy_(values.to(getattr(self, name).device))
+
+    def scaled(self, layers: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """``layers(x / input_sigma) * output_sigma`` with the scales broadcast over (B, C, H, W)."""
+        inside = layers(x / self.input_sigma.to(x.dtype)[None, :, None, None])
+        return inside * self.output_sigma.to(inside.dtype)[None, :, None, None]
+
+
+class SdssToCfhtGenerator(NoiseUnits):
     """Generator G_XY, SDSS -> CFHT (64 -> 136): Fig. 2 (b), "Generator 1".
 
     conv3-64 (64), pool, conv3-128 (32), pool, conv3-128 (16), pool, conv3-256 (8), up, conv3-128 (16), up,
@@ -39,7 +82,7 @@ class SdssToCfhtGenerator(nn.Module):
     def __init__(
         self, bands: int = 5, width: float = 1.0, *, pixel_shuffle: bool = False, init: InitScheme = "glorot"
     ) -> None:
-        super().__init__()
+        super().__init__(bands)
         multiple = 4 if pixel_shuffle else 1
         shrink = 4 if pixel_shuffle else 1
         c64, c128 = scaled_width(64, width), scaled_width(128, width)
@@ -68,10 +111,10 @@ class SdssToCfhtGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Translate SDSS images ``x`` into non-noise CFHT images."""
-        return self.layers(x)
+        return self.scaled(self.layers, x)
 
 
-class CfhtToSdssGenerator(nn.Module):
+class CfhtToSdssGenerator(NoiseUnits):
     """Generator G_YX, CFHT -> SDSS (136 -> 64): Fig. 2 (c), "Generator 2".
 
     conv3-64 (136), pool, conv3-64 (68), pool, conv3-128 (34), pool, conv3-256 (17), up, conv3-128 (34),
@@ -100,7 +143,7 @@ class CfhtToSdssGenerator(nn.Module):
     def __init__(
         self, bands: int = 5, width: float = 1.0, *, pixel_shuffle: bool = False, init: InitScheme = "glorot"
     ) -> None:
-        super().__init__()
+        super().__init__(bands)
         multiple = 4 if pixel_shuffle else 1
         shrink = 4 if pixel_shuffle else 1
         c64, c128 = scaled_width(64, width), scaled_width(128, width)
@@ -124,4 +167,4 @@ class CfhtToSdssGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Translate CFHT images ``x`` into non-noise SDSS images."""
-        return self.layers(x)
+        return self.scaled(self.layers, x)

@@ -82,11 +82,12 @@ class NoiseEmulator(nn.Module):
         self.parametrisation: Parametrisation = "paper"
         self.register_buffer("measured_sigma", torch.ones(bands))
 
-    def condition(self, sigma: Sequence[float] | torch.Tensor) -> None:
-        """Switch to the ``measured`` parametrisation, starting at white noise of per-band sigma ``sigma``.
+    def set_measured_sigma(self, sigma: Sequence[float] | torch.Tensor) -> None:
+        """Record the noise sigma measured on the survey's training images (buffer ``measured_sigma``).
 
-        Sets ``measured_sigma``, makes the filters unit impulses and zeroes the last amplitude layer, so that
-        the emulator emits white Gaussian noise of exactly ``sigma[b]`` per pixel in band b until it learns.
+        Used as the amplitude scale of the ``measured`` parametrisation and, in every parametrisation, as
+        the noise unit of the noise-weighted content losses and of the generators (``[train]
+        generator_units``).
 
         Parameters
         ----------
@@ -105,6 +106,21 @@ class NoiseEmulator(nn.Module):
             raise ValueError(f"noise sigmas must be finite and positive, got {values.tolist()}")
         with torch.no_grad():
             self.measured_sigma.copy_(values.to(self.measured_sigma.device))
+
+    def condition(self, sigma: Sequence[float] | torch.Tensor) -> None:
+        """Switch to the ``measured`` parametrisation, starting at white noise of per-band sigma ``sigma``.
+
+        Records ``sigma`` (:meth:`set_measured_sigma`), makes the filters unit impulses and zeroes the last
+        amplitude layer, so that the emulator emits white Gaussian noise of exactly ``sigma[b]`` per pixel in
+        band b until it learns.
+
+        Parameters
+        ----------
+        sigma : sequence of float or torch.Tensor
+            Positive noise sigma of each band, in the unit of the images (rescaled units in training).
+        """
+        self.set_measured_sigma(sigma)
+        with torch.no_grad():
             kernel = self.filter.kernel
             kernel.zero_()
             kernel[:, kernel.shape[1] // 2, kernel.shape[2] // 2] = 1.0

@@ -109,10 +109,11 @@ class TrainSection:
     on CPU), ``bf16`` or ``fp32``. ``memory`` says where the training images live: ``hold`` (all in the
     memory of the training device), ``stream`` (read from the stores for every batch) or ``auto`` (hold the
     sets that fit, stream the others). Runs are written under the ``runs`` directory; ``sample_every = 0``
-    writes no sample grids. ``noise_emulator`` and ``content_loss`` choose how the methods with Noise
-    Emulators (ours, ours-auto) are trained: ``measured`` conditions the emulators on the noise measured on
-    the training images and ``noise-weighted`` divides the content losses by each band's noise variance
-    (galtk's defaults, docs/methods.md); ``paper`` and ``mse`` are the paper's formulation. The Noise
+    writes no sample grids. ``noise_emulator``, ``content_loss`` and ``generator_units`` choose how the
+    methods with Noise Emulators (ours, ours-auto) are trained: ``measured`` conditions the emulators on
+    the noise measured on the training images, ``noise-weighted`` divides the content losses by each band's
+    noise variance and ``noise`` makes the generators read and write in units of that noise (galtk's
+    defaults, docs/methods.md); ``paper``, ``mse`` and ``rescaled`` are the paper's formulation. The Noise
     Emulators' update uses ``learning_rate * noise_lr_factor`` (1: the paper's single learning rate).
     """
 
@@ -141,6 +142,7 @@ class TrainSection:
     runs: str = "runs"
     noise_emulator: str = "measured"
     content_loss: str = "noise-weighted"
+    generator_units: str = "noise"
     noise_lr_factor: float = 1.0
 
     def __post_init__(self) -> None:
@@ -173,6 +175,8 @@ class TrainSection:
             raise ValueError(f"noise_emulator must be measured or paper, got {self.noise_emulator!r}")
         if self.content_loss not in ("noise-weighted", "mse"):
             raise ValueError(f"content_loss must be noise-weighted or mse, got {self.content_loss!r}")
+        if self.generator_units not in ("noise", "rescaled"):
+            raise ValueError(f"generator_units must be noise or rescaled, got {self.generator_units!r}")
 
 
 @dataclass
@@ -222,6 +226,7 @@ _SECTION_COMMENTS = {
         " in memory or streamed (auto, hold, stream), checkpoint/log/sample intervals (sample_every 0: none),"
         " checkpoints kept, runs directory, Noise Emulators conditioned on the measured noise or as in the"
         " paper (measured, paper), content losses in units of the noise or plain (noise-weighted, mse),"
+        " generators reading and writing in units of the noise or rescaled units (noise, rescaled),"
         " factor on the Noise Emulators' learning rate."
     ),
 }

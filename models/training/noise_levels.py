@@ -10,11 +10,14 @@ networks see, median over images.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import torch
 
 from galtk.models.evaluation.metrics import noise_sigma
 from galtk.models.training.methods import SurveyImages, survey_images
+from galtk.pipeline.loader import TrainingBatch
 
 #: Images of each survey measured (fewer if the batches of ``MAX_BATCHES`` iterations hold fewer).
 MEASURED_IMAGES = 256
@@ -22,7 +25,15 @@ MEASURED_IMAGES = 256
 MAX_BATCHES = 256
 
 
-def measure_noise_levels(source: object, *, images: int = MEASURED_IMAGES) -> SurveyImages:
+class Batches(Protocol):
+    """Anything that gives the deterministic batch of an iteration (the trainer's ``BatchSource``)."""
+
+    def batch(self, iteration: int) -> TrainingBatch:
+        """The batch of ``iteration``."""
+        ...
+
+
+def measure_noise_levels(source: Batches, *, images: int = MEASURED_IMAGES) -> SurveyImages:
     """Median per-band noise sigma of each survey's training images, in the rescaled units of training.
 
     Reads the deterministic batches 0, 1, ... of ``source`` (unpaired images and both halves of the pairs)
@@ -30,8 +41,8 @@ def measure_noise_levels(source: object, *, images: int = MEASURED_IMAGES) -> Su
 
     Parameters
     ----------
-    source : BatchSource
-        The stage's batches (``source.batch(iteration)``).
+    source : Batches
+        The stage's batches.
     images : int, optional
         Images of each survey to measure.
 
@@ -49,7 +60,7 @@ def measure_noise_levels(source: object, *, images: int = MEASURED_IMAGES) -> Su
     cfht: list[np.ndarray] = []
     count, iteration = 0, 0
     while count < images and iteration < MAX_BATCHES:
-        batch = survey_images(source.batch(iteration))  # type: ignore[attr-defined]
+        batch = survey_images(source.batch(iteration))
         sdss.append(batch.x.detach().float().cpu().numpy())
         cfht.append(batch.y.detach().float().cpu().numpy())
         count += min(len(batch.x), len(batch.y))

@@ -396,16 +396,30 @@ class _StageRunner:
         self.last_losses = dict(state.get("losses", {}))
         return int(state["iteration"])
 
-    def _condition_noise_emulators(self, source: BatchSource) -> None:
-        """Start trainable Noise Emulators at the noise measured on the training images (``measured``)."""
+    def _use_measured_noise(self, source: BatchSource) -> None:
+        """Measure the training images' noise for the stage's Noise Emulators and generators (fresh start).
+
+        Trainable emulators record the measured sigma (the noise unit of the noise-weighted losses) and,
+        with ``noise_emulator = "measured"``, start at it; with ``generator_units = "noise"`` the generators
+        of a stage with emulators (frozen or not) read and write in units of the emulators' sigma.
+        """
         roles = [role for role in NOISE_EMULATORS if role in self.networks and role not in self.stage.frozen]
-        if self.settings.noise_emulator != "measured" or not roles:
-            return
-        levels = measure_noise_levels(source)
-        for role, sigma in zip(NOISE_EMULATORS, levels, strict=True):
-            if role in roles:
-                self.networks[role].condition(sigma)
-                log.info("%s: %s starts at the measured noise %s", self.stage.name, role, sigma.tolist())
+        if roles:
+            levels = measure_noise_levels(source)
+            for role, sigma in zip(NOISE_EMULATORS, levels, strict=True):
+                if role not in roles:
+                    continue
+                if self.settings.noise_emulator == "measured":
+                    self.networks[role].condition(sigma)
+                else:
+                    self.networks[role].set_measured_sigma(sigma)
+                log.info("%s: %s measured noise %s", self.stage.name, role, sigma.tolist())
+        have_noise = all(role in self.networks for role in NOISE_EMULATORS)
+        if self.settings.generator_units == "noise" and have_noise:
+            sigma_x, sigma_y = (self.networks[role].measured_sigma for role in NOISE_EMULATORS)
+            for role, units in (("G_XY", (sigma_x, sigma_y)), ("G_YX", (sigma_y, sigma_x))):
+                if role in self.networks and role not in self.stage.frozen:
+                    self.networks[role].set_noise_units(*units)
 
     def _start(self, frozen_source: Callable[[], Path], data: DataFactory) -> int:
         """Build, then load the newest checkpoint or else the frozen networks; return the iterations done."""
@@ -421,7 +435,7 @@ class _StageRunner:
             return done
         if self.stage.frozen:
             self._load_frozen(frozen_source())
-        self._condition_noise_emulators(data(self.stage, self.context))
+        self._use_measured_noise(data(self.stage, self.context))
         broadcast_parameters(list(self.networks.values()))
         torch.manual_seed(stage_seed(self.settings.seed, self.index, self.context.rank))
         return 0

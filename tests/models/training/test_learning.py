@@ -91,6 +91,7 @@ PAPER_SETTINGS = {
     "lr_decay_every": 120,
     "noise_emulator": "paper",
     "content_loss": "mse",
+    "generator_units": "rescaled",
     "noise_lr_factor": 1.0,
     "log_every": 60,
     "checkpoint_every": 360,
