@@ -83,6 +83,7 @@ from typing import Any
 import torch
 
 from galtk import __version__ as galtk_version
+from galtk.cli.demo import FULL as DEMO
 from galtk.errors import ConfigError, GaltkError
 from galtk.models.evaluation import DirectionResult, EvaluationResult, write_report
 from galtk.models.evaluation.criteria import (
@@ -168,14 +169,9 @@ WITHOUT_IDENTITY_LOSS = ("cyclegan-adapted", "cyclegan")
 """... than these (b, g)."""
 
 CPU_SCHEDULE: dict[str, Any] = {
-    "iterations": 1000,
-    "width": 0.125,
-    "batch_size": 4,
-    "batch_pairs": 4,
-    "learning_rate": 3e-3,
-    "lr_decay_every": 200,
-    "lr_decay_factor": 2.5,
-    "noise_lr_factor": 0.05,
+    key: value
+    for key, value in DEMO.train.items()
+    if key not in ("method", "step1_iterations", "checkpoint_every", "sample_every")
 }
 """``galtk demo``'s training (cli/demo.py ``FULL.train``) for every method of the cpu configuration."""
 GPU_SCHEDULE: dict[str, Any] = {
@@ -192,7 +188,7 @@ GPU_SCHEDULE: dict[str, Any] = {
 
 TRAIN_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "cpu": {
-        "ours": {**CPU_SCHEDULE, "step1_iterations": 50},
+        "ours": {**CPU_SCHEDULE, "step1_iterations": DEMO.train["step1_iterations"]},
         "pix2pix": CPU_SCHEDULE,
         "cyclegan-adapted": CPU_SCHEDULE,
         "cyclegan-id": CPU_SCHEDULE,
