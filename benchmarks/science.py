@@ -32,23 +32,24 @@ every table are printed and saved to ``OUTPUT/science.txt``; progress goes to st
 
 Configurations (``--config``):
 
-- ``cpu`` (default): a sky of 2,000 galaxies (about 765 pairs, 378 of them test), width 1/8, batches of
-  4 + 4 + 4, 1,000 iterations from 3e-3 divided by 2.5 every 200 (ours: 50 iterations of step 1, then
-  1,000 of step 2), on the CPU: about 80 minutes on 2 CPU cores. The estimate comes from the trainer's
-  seconds per iteration at these settings, measured over 4 iterations after a first one (one torch thread,
-  the 2-core development machine shared with another training job; ``galtk demo``'s training, the same
-  settings on 2 idle cores, gave the same 1.8 and 0.36 s for ours):
+- ``cpu`` (default): a sky of 2,000 galaxies (about 765 pairs, 378 of them test) and ``galtk demo``'s
+  training for every method (cli/demo.py ``FULL.train``: width 1/8, batches of 4 + 4 + 4, 800 iterations
+  from 3e-3 divided by 2.5 every 160; ours: 50 iterations of step 1, then 800 of step 2), on the CPU:
+  about 65 minutes on 2 CPU cores. The estimate comes from the trainer's seconds per iteration at these
+  settings, measured over 4 iterations after a first one (one torch thread, the 2-core development machine
+  shared with another training job; ``galtk demo``'s training, the same settings on 2 idle cores, gave the
+  same 1.8 and 0.36 s for ours):
 
   | method | s/iteration | iterations | minutes |
   |---|---:|---:|---:|
-  | ours (step 1 + step 2) | 1.81 + 0.36 | 50 + 1,000 | 7.5 |
-  | pix2pix (a) | 0.88 | 1,000 | 14.6 |
-  | cyclegan-adapted (b) | 0.88 | 1,000 | 14.6 |
-  | cyclegan-id (d) | 0.99 | 1,000 | 16.5 |
-  | ours-auto (f) | 1.19 | 1,000 | 19.9 |
-  | cyclegan (g) | 0.21 | 1,000 | 3.4 |
+  | ours (step 1 + step 2) | 1.81 + 0.36 | 50 + 800 | 6.3 |
+  | pix2pix (a) | 0.88 | 800 | 11.7 |
+  | cyclegan-adapted (b) | 0.88 | 800 | 11.7 |
+  | cyclegan-id (d) | 0.99 | 800 | 13.2 |
+  | ours-auto (f) | 1.19 | 800 | 15.9 |
+  | cyclegan (g) | 0.21 | 800 | 2.8 |
 
-  76 minutes of training, plus about 1 to build the sky and 3 to evaluate. On a CPU shared with other
+  61 minutes of training, plus about 1 to build the sky and 3 to evaluate. On a CPU shared with other
   work, torch's default of one thread per core can be many times slower (0.36 s per iteration of step 2
   became 7.5 s on the 2 busy cores): pass ``--threads 1`` there.
 - ``gpu``: a sky of 6,000 galaxies, width 1/2, batches of 12 + 12 + 12, 10,000 iterations from 1e-3 divided

@@ -44,24 +44,24 @@ class DemoSize:
     cutouts: int
 
 
-#: ``galtk demo``: 6-8 minutes on 2 CPU cores, most of it training step 2. Step 1 is short: the Noise
+#: ``galtk demo``: 5-8 minutes on 2 CPU cores, most of it training step 2. Step 1 is short: the Noise
 #: Emulators start at the noise measured on the training images and learn at 0.05 of the learning rate;
-#: step 2 trains the generators 1,000 iterations at width 1/8 from 3e-3, divided by 2.5 every 200.
+#: step 2 trains the generators 800 iterations at width 1/8 from 3e-3, divided by 2.5 every 160.
 FULL = DemoSize(
     n_objects=2000,
     train={
         "method": "ours",
         "step1_iterations": 50,
-        "iterations": 1000,
+        "iterations": 800,
         "width": 0.125,
         "batch_size": 4,
         "batch_pairs": 4,
         "learning_rate": 3e-3,
-        "lr_decay_every": 200,
+        "lr_decay_every": 160,
         "lr_decay_factor": 2.5,
         "noise_lr_factor": 0.05,
-        "checkpoint_every": 500,
-        "sample_every": 500,
+        "checkpoint_every": 400,
+        "sample_every": 400,
     },
     cutouts=3,
 )
@@ -112,9 +112,9 @@ def demo_command(
     """Run the whole chain offline on the synthetic sky, showing each step's galtk command.
 
     In DIR: galtk init --sim, fetch, crossmatch, preprocess, train (ours: 50 iterations of step 1 and
-    1,000 of step 2 at 1/8 of the paper's width, settings written to galtk.toml), translate of a few test
+    800 of step 2 at 1/8 of the paper's width, settings written to galtk.toml), translate of a few test
     cutouts written as FITS files, and evaluate, which writes the HTML report with a pass/fail verdict
-    against the synthetic sky's truth. About 6-8 minutes on 2 CPU cores (--quick: about 20 seconds). Each
+    against the synthetic sky's truth. About 5-8 minutes on 2 CPU cores (--quick: about 20 seconds). Each
     command printed after `$` can be run by hand in the workspace, e.g. with the paper's settings on a GPU
     (docs/reproducing.md).
     """
