@@ -173,8 +173,6 @@ class NoiseEmulator(nn.Module):
     def forward(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
         """Noise (B, C, H, W) from amplitude seeds z1 (B, C) and seed maps z2 (B, C, H + 6, W + 6)."""
         seeds = z2 * self.amplitudes(z1)[:, :, None, None]
-        if self.parametrisation == "paper":
-            return self.filter(seeds)
         weight = self.kernels().unsqueeze(1).to(seeds.dtype)
         return F.conv2d(seeds, weight, groups=self.bands)
 

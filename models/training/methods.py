@@ -218,8 +218,8 @@ def noise_levels(networks: Networks, weighted: bool) -> SurveyImages | tuple[Non
     """Per-band noise sigma of each survey for the noise-weighted content losses; (None, None) if unweighted.
 
     The sigmas are the ``measured_sigma`` of the stage's Noise Emulators (NE_X for SDSS, NE_Y for CFHT),
-    measured on the training images when the emulators were conditioned
-    (:meth:`~galtk.models.noise_emulator.NoiseEmulator.condition`).
+    recorded from the training images when the stage that trains them started, whatever their
+    parametrisation (:meth:`~galtk.models.noise_emulator.NoiseEmulator.set_measured_sigma`).
     """
     if not weighted:
         return None, None
