@@ -49,7 +49,7 @@ def _child(kind: str, n_sdss: int, n_cfht: int) -> None:
     import astropy.units as u
     from astropy.coordinates import SkyCoord
 
-    from galtk.pipeline.matching import match_positions, split_pairs
+    from galtk.pipeline.crossmatch.matching import match_positions, split_pairs
 
     ra_s, dec_s, ra_c, dec_c = _catalogs(n_sdss, n_cfht)
     baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -20,7 +20,7 @@ from astropy.io import fits
 from astropy.wcs import WCS
 
 from galtk.catalogs.files import ObjectCatalog
-from galtk.pipeline.fetch import fetch_survey
+from galtk.pipeline.fetch.stage import fetch_survey
 from galtk.pipeline.sources.fits import FitsSource
 from galtk.pipeline.surveys import SURVEYS
 

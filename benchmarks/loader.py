@@ -8,9 +8,11 @@ SDSS + 24 unpaired CFHT + 24 pairs (96 images) delivered to the CPU (rotations a
 
 - zarr reads: the rows of each batch read through zarr's orthogonal selection (``array.oindex[sorted rows]``,
   which reads whole 32-object chunks), without rotation: what a loader built on zarr indexing could reach;
-- direct row reads: the same rows read by :class:`galtk.pipeline.row_reader.ChunkRowReader` (one row's bytes
+- direct row reads: the same rows read by :class:`galtk.models.training.batches.row_reader.ChunkRowReader`
+  (one row's bytes
   from its chunk file), without rotation: the CPU's share of a batch when a GPU does the rotations;
-- streamed: :class:`galtk.pipeline.loader.TrainingData` with ``in_memory=False`` (direct reads of one row's
+- streamed: :class:`galtk.models.training.batches.loader.TrainingData` with ``in_memory=False`` (direct reads
+  of one row's
   bytes from its chunk file), ``batch(i)`` in the calling thread and ``batches()`` with 1, 2 and 4 threads;
 - streamed from a cold page cache (the chunk files evicted with ``posix_fadvise`` first, 4 threads): reads
   that reach the disk;
@@ -41,11 +43,11 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-from galtk.pipeline.loader import TrainingData
-from galtk.pipeline.paired import PairedStore
-from galtk.pipeline.preprocess import RegridTarget, preprocess
-from galtk.pipeline.row_reader import ChunkRowReader
-from galtk.pipeline.store import STATE_DONE, CutoutBatch, CutoutStore, StoreSchema
+from galtk.models.training.batches.loader import TrainingData
+from galtk.models.training.batches.row_reader import ChunkRowReader
+from galtk.pipeline.preprocess.stage import RegridTarget, preprocess
+from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutBatch, CutoutStore, StoreSchema
+from galtk.pipeline.stores.paired import PairedStore
 from galtk.pipeline.surveys import CFHT, SDSS, SurveySpec
 
 GPU_SECONDS_PER_ITERATION = 0.03

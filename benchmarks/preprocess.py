@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from galtk.pipeline.store import STATE_DONE, CutoutBatch, CutoutStore, StoreSchema
+from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutBatch, CutoutStore, StoreSchema
 from galtk.pipeline.surveys import CFHT, SDSS
 
 SLAB = 256
@@ -103,7 +103,7 @@ def _evict(path: Path) -> None:
 
 
 def _child(kind: str, path: Path) -> None:
-    from galtk.pipeline.preprocess import RegridTarget, dask_scheduler, plan_blocks, preprocess
+    from galtk.pipeline.preprocess.stage import RegridTarget, dask_scheduler, plan_blocks, preprocess
 
     store = CutoutStore.open(path)
     n = store.n_objects

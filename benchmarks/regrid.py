@@ -4,7 +4,8 @@ The same N synthetic CFHT cutouts (5 x 136 x 136, default 2,000) are regridded o
 
 - ``reproject_interp`` once per cutout (5 bands broadcast, bilinear), each with its own cutout WCS pair, with
   default options and with ``return_footprint=False, roundtrip_coords=False`` (its fastest settings);
-- galtk's :class:`~galtk.pipeline.regrid.RegridMap` applied to chunks of 32 cutouts on one thread, and on
+- galtk's :class:`~galtk.pipeline.preprocess.regrid.RegridMap` applied to chunks of 32 cutouts on one thread,
+  and on
   a pool of threads (one per core), which is how ``galtk preprocess`` runs it (median of 5 runs each).
 
 ``reproject_interp`` runs on one thread, so the 1-thread row is the like-for-like comparison; the pool row
@@ -28,7 +29,7 @@ import numpy as np
 from reproject import reproject_interp
 
 from galtk.pipeline.geometry import cutout_wcs
-from galtk.pipeline.regrid import RegridMap
+from galtk.pipeline.preprocess.regrid import RegridMap
 from galtk.pipeline.surveys import CFHT, SDSS
 
 CHUNK = 32

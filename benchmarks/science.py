@@ -100,17 +100,17 @@ from galtk.models.evaluation.pairs import TestPairs, read_test_pairs
 from galtk.models.evaluation.report import check_destination
 from galtk.models.evaluation.results import SUMMARY_FIELDS
 from galtk.models.evaluation.translators import CFHT_TO_SDSS, SDSS_TO_CFHT, evaluate_translators
+from galtk.models.training.batches.data import StoreData
 from galtk.models.training.config import resolve_device, with_overrides
-from galtk.models.training.data import StoreData
 from galtk.models.training.launch import LaunchRequest, prepare
 from galtk.models.training.methods import training_method
 from galtk.models.training.trainer import TrainingReport
-from galtk.models.translation import Translator, load_translator
-from galtk.pipeline.crossmatch import CrossmatchOutputs, CrossmatchSettings, crossmatch
-from galtk.pipeline.fetch import fetch_survey
-from galtk.pipeline.preprocess import RegridTarget, cutout_stores, preprocess_many
+from galtk.models.translation.translator import Translator, load_translator
+from galtk.pipeline.crossmatch.stage import CrossmatchOutputs, CrossmatchSettings, crossmatch
+from galtk.pipeline.fetch.stage import fetch_survey
+from galtk.pipeline.preprocess.stage import RegridTarget, cutout_stores, preprocess_many
 from galtk.pipeline.sources import build_source
-from galtk.pipeline.store import CutoutStore
+from galtk.pipeline.stores.cutout_store import CutoutStore
 from galtk.pipeline.workspace import (
     CONFIG_NAME,
     TrainSection,

@@ -25,8 +25,8 @@ import fake_sdss  # noqa: E402
 from archive_overhead import objects_around, print_overhead_table  # noqa: E402
 from conftest import FakeArchive  # noqa: E402
 
-from galtk.pipeline.download import RetryPolicy  # noqa: E402
-from galtk.pipeline.fetch import fetch_survey  # noqa: E402
+from galtk.pipeline.fetch.stage import fetch_survey  # noqa: E402
+from galtk.pipeline.sources.download import RetryPolicy  # noqa: E402
 from galtk.pipeline.sources.fits import FitsSource  # noqa: E402
 from galtk.pipeline.sources.sdss import SdssSource  # noqa: E402
 from galtk.pipeline.surveys import SURVEYS  # noqa: E402

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-from galtk.pipeline.store import STATE_DONE, CutoutBatch, CutoutStore, StoreSchema
+from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutBatch, CutoutStore, StoreSchema
 from galtk.pipeline.surveys import SURVEYS
 
 LAYOUTS = [(1, None), (8, None), (32, None), (128, None), (32, "zstd")]

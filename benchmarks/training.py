@@ -2,8 +2,8 @@
 
 Synthetic preprocessed stores are written in a temporary directory by ``benchmarks/loader.py``'s store
 builder (a paired store, an unpaired SDSS and an unpaired CFHT store, ``rescaled`` and ``regridded`` arrays)
-and opened with :class:`galtk.pipeline.loader.TrainingData`, streamed from zarr as the unpaired sets of a
-paper-size run are. Then, for every method of :data:`galtk.models.training.methods.TRAINING_METHODS`
+and opened with :class:`galtk.models.training.batches.loader.TrainingData`, streamed from zarr as the unpaired
+sets of a paper-size run are. Then, for every method of :data:`galtk.models.training.methods.TRAINING_METHODS`
 (``ours`` is its two steps, measured as ``ours-step1`` and ``ours-step2``):
 
 - the trainer's own step: the stage's networks, Adam optimizers and schedules are built by the trainer
@@ -48,11 +48,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loader import _write_stores
 
+from galtk.models.training.batches.loader import TrainingBatch, TrainingData
 from galtk.models.training.distributed import Distributed
 from galtk.models.training.methods import TRAINING_METHODS, TrainingMethod
 from galtk.models.training.run import RunDirectory
 from galtk.models.training.trainer import _configure_backends, _StageRunner
-from galtk.pipeline.loader import TrainingBatch, TrainingData
 from galtk.pipeline.surveys import BANDS
 from galtk.pipeline.workspace import TrainSection
 

@@ -27,10 +27,10 @@ import torch
 
 from galtk.models.registry import build_networks
 from galtk.models.training.methods import training_method
-from galtk.models.translation import GENERATOR_OF_DIRECTION, NOISE_EMULATOR_OF_SURVEY, Translator
-from galtk.pipeline.regrid import regrid_cutouts
+from galtk.models.translation.translator import GENERATOR_OF_DIRECTION, NOISE_EMULATOR_OF_SURVEY, Translator
+from galtk.pipeline.preprocess.regrid import regrid_cutouts
+from galtk.pipeline.preprocess.transforms import rescale
 from galtk.pipeline.surveys import BANDS, SDSS, get_survey
-from galtk.pipeline.transforms import rescale
 
 
 def untrained_translator(method: str, device: torch.device) -> Translator:

@@ -1,5 +1,5 @@
-"""Object samples: synthetic galaxy catalogs and catalog files."""
+"""Object catalogs: the ra/dec lists that ``galtk fetch`` cuts cutouts around."""
 
-from galtk.catalogs.synthetic import GalaxyCatalog, SimSkyParams, make_galaxy_catalog
+from galtk.catalogs.files import read_object_catalog
 
-__all__ = ["GalaxyCatalog", "SimSkyParams", "make_galaxy_catalog"]
+__all__ = ["read_object_catalog"]

@@ -146,14 +146,16 @@ def _count(dropped: dict[str, int], reason: str, kept: np.ndarray) -> None:
 
 def _first_of_close_positions(ra: np.ndarray, dec: np.ndarray, arcsec: float) -> np.ndarray:
     """Mask keeping the first of every group of positions closer than ``arcsec``."""
-    from scipy.spatial import cKDTree
-
-    from galtk.pipeline.geometry import chord_length, unit_vectors
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord, search_around_sky
 
     keep = np.ones(len(ra), dtype=bool)
     if len(ra) < 2:
         return keep
-    for first, second in sorted(cKDTree(unit_vectors(ra, dec)).query_pairs(chord_length(arcsec / 3600.0))):
-        if keep[first]:
-            keep[second] = False
+    coords = SkyCoord(ra=ra * u.deg, dec=dec * u.deg)
+    first, second, _, _ = search_around_sky(coords, coords, arcsec * u.arcsec)
+    later = first < second
+    for earlier, close in sorted(zip(first[later].tolist(), second[later].tolist(), strict=True)):
+        if keep[earlier]:
+            keep[close] = False
     return keep

@@ -67,7 +67,7 @@ def crossmatch_command(
     Objects are matched by position (mutual nearest within the radius) and kept as pairs when their cutouts'
     peaks agree on the SDSS grid; the summary of every step is printed and saved as JSON.
     """
-    from galtk.pipeline.crossmatch import CrossmatchOutputs, CrossmatchSettings, crossmatch
+    from galtk.pipeline.crossmatch.stage import CrossmatchOutputs, CrossmatchSettings, crossmatch
     from galtk.pipeline.workspace import load_workspace
 
     if n_test is not None and test_fraction is not None:

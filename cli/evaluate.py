@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from galtk.models.evaluation import EvaluationResult
     from galtk.models.evaluation.criteria import CriterionOutcome
-    from galtk.models.translation import Translator
+    from galtk.models.translation.translator import Translator
 
 #: Report directory, relative to the workspace, when --output is not given.
 DEFAULT_OUTPUT = "reports/evaluation"
@@ -177,7 +177,7 @@ def _load_translators(
     device: torch.device,
 ) -> dict[str, Translator]:
     """Find and load every requested model; name each by its method (and run, where methods repeat)."""
-    from galtk.models.translation import find_checkpoint, load_translator
+    from galtk.models.translation.translator import find_checkpoint, load_translator
 
     requests: list[tuple[str | None, str | None, Path | None]] = [(name, None, None) for name in methods]
     requests += [(None, name, None) for name in runs]

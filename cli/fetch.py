@@ -14,7 +14,7 @@ from galtk.errors import ConfigError
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from galtk.pipeline.fetch import FetchReport
+    from galtk.pipeline.fetch.stage import FetchReport
 
 
 @reports_errors
@@ -43,7 +43,7 @@ def fetch_command(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Fetch 5-band cutouts of every object of each survey into its raw zarr store."""
-    from galtk.pipeline.fetch import fetch_survey
+    from galtk.pipeline.fetch.stage import fetch_survey
     from galtk.pipeline.sources import build_source
     from galtk.pipeline.workspace import load_workspace
 

@@ -18,7 +18,7 @@ from galtk.cli._common import (
 )
 
 if TYPE_CHECKING:
-    from galtk.pipeline.preprocess import PreprocessReport
+    from galtk.pipeline.preprocess.stage import PreprocessReport
 
 
 @reports_errors
@@ -52,7 +52,12 @@ def preprocess_command(
     Results are stored next to the images as the arrays `rescaled` and `regridded`, with their units and
     transform history in attributes. A store that is already rescaled is refused unless --overwrite is given.
     """
-    from galtk.pipeline.preprocess import RegridTarget, check_preprocessable, check_scheduler, preprocess_many
+    from galtk.pipeline.preprocess.stage import (
+        RegridTarget,
+        check_preprocessable,
+        check_scheduler,
+        preprocess_many,
+    )
     from galtk.pipeline.workspace import load_workspace
 
     ws = load_workspace(workspace)

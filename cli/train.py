@@ -111,8 +111,8 @@ def train_command(
     an interrupted run exactly. Defaults come from \\[train] of galtk.toml (the paper's settings); flags
     override them. For several GPUs start it with torchrun (docs/training.md).
     """
+    from galtk.models.training.batches.data import StoreData
     from galtk.models.training.config import with_overrides
-    from galtk.models.training.data import StoreData
     from galtk.models.training.launch import LaunchRequest, prepare
     from galtk.models.training.methods import training_method
     from galtk.pipeline.workspace import load_workspace

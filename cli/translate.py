@@ -12,9 +12,9 @@ from galtk.cli._common import WorkspaceOption, console, cutout_progress, exit_wi
 from galtk.errors import ConfigError, GaltkError
 
 if TYPE_CHECKING:
-    from galtk.models.translation import TranslatedCutout, Translator
-    from galtk.pipeline.cutout_fits import InputCutout
-    from galtk.pipeline.cutout_inputs import InputBatch
+    from galtk.models.translation.cutout_fits import InputCutout
+    from galtk.models.translation.cutout_inputs import InputBatch
+    from galtk.models.translation.translator import TranslatedCutout, Translator
 
 
 @reports_errors
@@ -123,10 +123,10 @@ def translate_command(
     inputs are skipped and listed. See docs/translate.md.
     """
     from galtk.models.training.config import resolve_device
-    from galtk.models.translation import find_checkpoint, load_translator, sample_seeds
-    from galtk.pipeline.cutout_inputs import iter_inputs
+    from galtk.models.translation.cutout_inputs import iter_inputs
+    from galtk.models.translation.translated_fits import OutputExists, write_translated
+    from galtk.models.translation.translator import find_checkpoint, load_translator, sample_seeds
     from galtk.pipeline.surveys import BANDS
-    from galtk.pipeline.translated_fits import OutputExists, write_translated
 
     if output is not None and output_dir is not None:
         raise GaltkError("give either --output (one input) or --output-dir, not both")
@@ -198,7 +198,7 @@ def translate_command(
 
 
 def _input_survey(direction: str) -> str:
-    from galtk.pipeline.cutout_survey import survey_of_direction
+    from galtk.models.translation.cutout_survey import survey_of_direction
 
     return survey_of_direction(direction).name
 
@@ -235,14 +235,14 @@ def _chunks(batch: InputBatch, size: int, progress, task) -> Iterator[list[Input
 def _translate(
     translator: Translator, chunk: Sequence[InputCutout], seeds: list[list[int]], noise: bool, batch_size: int
 ) -> list[list[TranslatedCutout]]:
-    from galtk.models.translation import translate_cutouts
+    from galtk.models.translation.translator import translate_cutouts
 
     return translate_cutouts(translator, chunk, seeds, noise=noise, batch_size=batch_size)
 
 
 def _output_name(result: TranslatedCutout, samples: int) -> str:
     """``STEM_SURVEY.fits`` (``STEM_SURVEY_sNN.fits`` with several samples) for an input cutout."""
-    from galtk.pipeline.cutout_inputs import output_stem
+    from galtk.models.translation.cutout_inputs import output_stem
 
     suffix = f"_s{result.sample:02d}" if samples > 1 else ""
     return f"{output_stem(result.cutout)}_{result.survey.name}{suffix}.fits"

@@ -19,14 +19,19 @@ registry, summary
     The method table, and parameter counts and shapes for ``galtk models``.
 """
 
-from galtk.models.augcgan import LATENT_DIM, AugCGanGenerator, LatentDiscriminator, LatentEncoder
-from galtk.models.autoencoder import Autoencoder
-from galtk.models.cyclegan import CycleGanGenerator, PatchGanDiscriminator, ResnetGenerator
-from galtk.models.discriminator import BandDiscriminator
-from galtk.models.filters import HIGH_PASS_KERNEL, HighPassFilter, SymmetricFilter, expand_free_weights
-from galtk.models.generators import CfhtToSdssGenerator, SdssToCfhtGenerator
-from galtk.models.init import INIT_SCHEMES, InitScheme, initialize
-from galtk.models.noise_emulator import NoiseEmulator
+from galtk.models.networks.augcgan import LATENT_DIM, AugCGanGenerator, LatentDiscriminator, LatentEncoder
+from galtk.models.networks.autoencoder import Autoencoder
+from galtk.models.networks.cyclegan import CycleGanGenerator, PatchGanDiscriminator, ResnetGenerator
+from galtk.models.networks.discriminator import BandDiscriminator
+from galtk.models.networks.filters import (
+    HIGH_PASS_KERNEL,
+    HighPassFilter,
+    SymmetricFilter,
+    expand_free_weights,
+)
+from galtk.models.networks.generators import CfhtToSdssGenerator, SdssToCfhtGenerator
+from galtk.models.networks.init import INIT_SCHEMES, InitScheme, initialize
+from galtk.models.networks.noise_emulator import NoiseEmulator
 from galtk.models.registry import KINDS, METHODS, MethodSpec, NetworkSpec, build_networks, resolve_method
 
 __all__ = [

@@ -16,13 +16,13 @@ import torch
 from torch import nn
 
 from galtk.errors import GaltkError
-from galtk.models.augcgan import LATENT_DIM, AugCGanGenerator, LatentDiscriminator, LatentEncoder
-from galtk.models.autoencoder import Autoencoder
-from galtk.models.cyclegan import CycleGanGenerator, PatchGanDiscriminator
-from galtk.models.discriminator import BandDiscriminator
-from galtk.models.generators import CfhtToSdssGenerator, SdssToCfhtGenerator
-from galtk.models.init import InitScheme
-from galtk.models.noise_emulator import NoiseEmulator
+from galtk.models.networks.augcgan import LATENT_DIM, AugCGanGenerator, LatentDiscriminator, LatentEncoder
+from galtk.models.networks.autoencoder import Autoencoder
+from galtk.models.networks.cyclegan import CycleGanGenerator, PatchGanDiscriminator
+from galtk.models.networks.discriminator import BandDiscriminator
+from galtk.models.networks.generators import CfhtToSdssGenerator, SdssToCfhtGenerator
+from galtk.models.networks.init import InitScheme
+from galtk.models.networks.noise_emulator import NoiseEmulator
 
 SDSS_SIZE = 64
 CFHT_SIZE = 136

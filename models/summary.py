@@ -7,7 +7,7 @@ from functools import cache
 
 import torch
 
-from galtk.models.noise_emulator import NoiseEmulator
+from galtk.models.networks.noise_emulator import NoiseEmulator
 from galtk.models.registry import KINDS, METHODS, NetworkKind, format_shape, resolve_method
 
 

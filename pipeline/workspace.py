@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from galtk.catalogs.synthetic import SimSkyParams
 from galtk.errors import ConfigError
 from galtk.pipeline.replace import write_text_atomic
-from galtk.pipeline.sources.sim import SimImagingParams
 from galtk.pipeline.surveys import BANDS, SURVEYS, SurveySpec, get_survey
+from galtk.pipeline.synthetic.catalog import SimSkyParams
+from galtk.pipeline.synthetic.source import SimImagingParams
 
 CONFIG_NAME = "galtk.toml"
 #: Test share of the paper's pairs (2,500 of 5,057), the default split of synthetic-sky workspaces.

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from galtk.catalogs.synthetic import SimSkyParams
-from galtk.pipeline.sources.sim import SimImagingParams
+from galtk.pipeline.synthetic.catalog import SimSkyParams
+from galtk.pipeline.synthetic.source import SimImagingParams
 from galtk.pipeline.workspace import CONFIG_NAME, default_config, render_config
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))  # test doubles of the archives

@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage
 
-from galtk.models.filters import HIGH_PASS_KERNEL
+from galtk.models.networks.filters import HIGH_PASS_KERNEL
 
 #: 1 / Phi^-1(3/4): turns a median absolute deviation into the standard deviation of a Gaussian.
 MAD_TO_SIGMA: float = 1.482602218505602
@@ -52,7 +52,7 @@ MAGNITUDE_PER_LN_FLUX: float = 2.5 / math.log(10.0)
 def high_pass(images: np.ndarray) -> np.ndarray:
     """Apply the paper's 5x5 high-pass filter (Fig. 2 (g)) to every image, without padding.
 
-    The result equals :class:`galtk.models.filters.HighPassFilter`, the filter at the input of the
+    The result equals :class:`galtk.models.networks.filters.HighPassFilter`, the filter at the input of the
     discriminators. It is computed exactly (the weights are integers) as the difference of the two separable
     terms of :data:`HIGH_PASS_SEPARABLE`, about four times faster than a float64 2-D convolution.
 

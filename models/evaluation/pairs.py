@@ -19,13 +19,13 @@ import numpy as np
 
 from galtk.errors import GaltkError
 from galtk.models.evaluation.errors import EvaluationError
-from galtk.pipeline.regrid import regrid_cutouts
-from galtk.pipeline.store import STATE_DONE
+from galtk.pipeline.preprocess.regrid import regrid_cutouts
+from galtk.pipeline.preprocess.transforms import inverse_rescale, rescale
+from galtk.pipeline.stores.cutout_store import STATE_DONE
 from galtk.pipeline.surveys import SurveySpec, get_survey
-from galtk.pipeline.transforms import inverse_rescale, rescale
 
 if TYPE_CHECKING:
-    from galtk.pipeline.paired import PairedStore
+    from galtk.pipeline.stores.paired import PairedStore
 
 #: Name of the per-object, per-band array of synthetic stores holding the true noise sigma (pixel unit).
 TRUE_SIGMA_ARRAY = "noise_sigma"
@@ -94,7 +94,7 @@ def open_test_split(path: Path) -> tuple[PairedStore, np.ndarray, tuple[str, ...
     Returns
     -------
     tuple
-        ``(store, test_rows, bands)``: the opened :class:`~galtk.pipeline.paired.PairedStore`, the rows
+        ``(store, test_rows, bands)``: the opened :class:`~galtk.pipeline.stores.paired.PairedStore`, the rows
         whose split is ``"test"``, and the band names.
 
     Raises
@@ -103,7 +103,7 @@ def open_test_split(path: Path) -> tuple[PairedStore, np.ndarray, tuple[str, ...
         If there is no complete paired store at ``path``, it has no test pairs, or its members are not an
         SDSS and a CFHT store with the same bands in the surveys' units.
     """
-    from galtk.pipeline.paired import PairedStore, is_paired_store
+    from galtk.pipeline.stores.paired import PairedStore, is_paired_store
 
     path = Path(path)
     if not is_paired_store(path):
@@ -241,7 +241,8 @@ def regrid_to_sdss_grid(cfht_images: np.ndarray) -> np.ndarray:
     As ``galtk preprocess`` makes the ``regridded`` array the methods ``cyclegan`` and ``augcgan`` train on:
     rescaled (SPEC section 3), bilinearly regridded, then returned to ZP30 ADU by the exact inverse, and
     multiplied by :func:`regridded_flux_factor` so that pixels hold flux per SDSS pixel (sums over pixels
-    are fluxes), as the CFHT outputs of :class:`galtk.models.translation.Translator` for those methods do.
+    are fluxes), as the CFHT outputs of :class:`galtk.models.translation.translator.Translator` for those
+    methods do.
 
     Parameters
     ----------

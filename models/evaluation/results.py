@@ -244,7 +244,7 @@ class EvaluationResult:
     directions : dict of str to DirectionResult
     model : dict of str to object, optional
         What names the evaluated model (for a checkpoint of ``galtk train``:
-        :meth:`galtk.models.translation.Translator.identity`), JSON-ready; None when not known.
+        :meth:`galtk.models.translation.translator.Translator.identity`), JSON-ready; None when not known.
     """
 
     method: str

@@ -1,7 +1,7 @@
 """Evaluating trained translators on the test pairs: what ``galtk evaluate`` runs between reading and writing.
 
-Each translator (:class:`galtk.models.translation.Translator`) translates the SDSS image of every test pair
-to CFHT and its CFHT image to SDSS, with one noise seed per output image (the same seeds for every
+Each translator (:class:`galtk.models.translation.translator.Translator`) translates the SDSS image of every
+test pair to CFHT and its CFHT image to SDSS, with one noise seed per output image (the same seeds for every
 method); each translation is compared with the pair's other image (:func:`evaluate_translators`).
 
 Directions of the report:
@@ -35,8 +35,8 @@ from galtk.models.evaluation.results import (
     evaluate_method,
     measure_originals,
 )
+from galtk.pipeline.preprocess.transforms import inverse_rescale, rescale
 from galtk.pipeline.surveys import get_survey
-from galtk.pipeline.transforms import inverse_rescale, rescale
 
 SDSS_TO_CFHT = "sdss2cfht"
 SDSS_TO_CFHT_REGRIDDED = "sdss2cfht-regridded"
@@ -50,7 +50,8 @@ EMULATOR_SAMPLES = 512
 
 
 class TranslatorLike(Protocol):
-    """What :func:`evaluate_translators` needs of a :class:`galtk.models.translation.Translator`."""
+    """What :func:`evaluate_translators` needs of a
+    :class:`galtk.models.translation.translator.Translator`."""
 
     method: str
     cfht_array: str

@@ -31,11 +31,11 @@ import torch
 from torch import nn
 
 from galtk.errors import GaltkError
-from galtk.models.augcgan import LATENT_DIM
-from galtk.models.init import InitScheme
+from galtk.models.networks.augcgan import LATENT_DIM
+from galtk.models.networks.init import InitScheme
 from galtk.models.registry import build_networks, resolve_method
+from galtk.models.training.batches.loader import TrainingBatch
 from galtk.models.training.losses import adversarial_loss, content_loss, resize_to_sdss_grid
-from galtk.pipeline.loader import TrainingBatch
 
 Networks = Mapping[str, nn.Module]
 """Networks of a stage keyed by role (``"A_X"``, ``"G_XY"``, ``"NE_Y"``, ...)."""
@@ -46,7 +46,7 @@ LossTerms = dict[str, torch.Tensor]
 LossFunction = Callable[[Networks, TrainingBatch], LossTerms]
 
 CfhtArray = Literal["rescaled", "regridded"]
-"""Which preprocessed CFHT array a stage reads (array names of :mod:`galtk.pipeline.preprocess`)."""
+"""Which preprocessed CFHT array a stage reads (array names of :mod:`galtk.pipeline.preprocess.stage`)."""
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ def noise_levels(networks: Networks, weighted: bool) -> SurveyImages | tuple[Non
 
     The sigmas are the ``measured_sigma`` of the stage's Noise Emulators (NE_X for SDSS, NE_Y for CFHT),
     recorded from the training images when the stage that trains them started, whatever their
-    parametrisation (:meth:`~galtk.models.noise_emulator.NoiseEmulator.set_measured_sigma`).
+    parametrisation (:meth:`~galtk.models.networks.noise_emulator.NoiseEmulator.set_measured_sigma`).
     """
     if not weighted:
         return None, None
@@ -466,7 +466,7 @@ class AugCGanGeneratorLoss:
     ``cyc_latent``, ``adv``, ``adv_latent``.
 
     The encoders are trained as the registry builds them, with the final instance norm of SPEC section 4
-    (:class:`~galtk.models.augcgan.LatentEncoder`, ``final_norm=True``): method h is a baseline whose
+    (:class:`~galtk.models.networks.augcgan.LatentEncoder`, ``final_norm=True``): method h is a baseline whose
     results the paper reports, and the reference code that produced them has that encoder, whose code is
     its last bias whatever the images. Only that bias learns (L_cyc_latent pulls it to the mean of the
     prior, the latent discriminators see one constant code); the translations stay stochastic through the

@@ -1,7 +1,7 @@
 """The noise level of each survey's training images, measured to condition the Noise Emulators.
 
 The Noise Emulators of ours and ours-auto start, in galtk's default ``[train] noise_emulator = "measured"``,
-at white noise of the per-band sigma measured here (:meth:`galtk.models.noise_emulator.NoiseEmulator.
+at white noise of the per-band sigma measured here (:meth:`galtk.models.networks.noise_emulator.NoiseEmulator.
 condition`), and the noise-weighted content losses divide by the same sigmas. The measurement is the one
 ``galtk evaluate`` uses for image noise (:func:`galtk.models.evaluation.metrics.noise_sigma`: the MAD of the
 high-passed image over the filter's noise gain, insensitive to the galaxy), taken on the rescaled images the
@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from galtk.models.evaluation.metrics import noise_sigma
+from galtk.models.training.batches.loader import TrainingBatch
 from galtk.models.training.methods import SurveyImages, survey_images
-from galtk.pipeline.loader import TrainingBatch
 
 #: Images of each survey measured (fewer if the batches of ``MAX_BATCHES`` iterations hold fewer).
 MEASURED_IMAGES = 256

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from galtk.models.augcgan import LATENT_DIM, AugCGanGenerator
-from galtk.pipeline.loader import TrainingBatch
+from galtk.models.networks.augcgan import LATENT_DIM, AugCGanGenerator
+from galtk.models.training.batches.loader import TrainingBatch
 
 
 @dataclass(frozen=True)

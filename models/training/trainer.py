@@ -25,6 +25,7 @@ from torch import nn
 
 from galtk import __version__
 from galtk.errors import GaltkError
+from galtk.models.training.batches.loader import TrainingBatch
 from galtk.models.training.checkpoint import (
     FORMAT,
     CheckpointError,
@@ -56,7 +57,6 @@ from galtk.models.training.methods import (
 from galtk.models.training.noise_levels import measure_noise_levels
 from galtk.models.training.run import RunDirectory
 from galtk.models.training.samples import sample_sets, write_samples
-from galtk.pipeline.loader import TrainingBatch
 from galtk.pipeline.workspace import TrainSection
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class TrainingError(GaltkError):
 
 
 class BatchSource(Protocol):
-    """The batches of one stage (:class:`galtk.pipeline.loader.TrainingData` in a real run)."""
+    """The batches of one stage (:class:`galtk.models.training.batches.loader.TrainingData` in a real run)."""
 
     def batch(self, iteration: int) -> TrainingBatch:
         """The batch of ``iteration``, a deterministic function of it."""

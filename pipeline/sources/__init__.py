@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from galtk import __version__
 from galtk.errors import ConfigError
 from galtk.pipeline.sources.base import CutoutSource, ObjectList
-from galtk.pipeline.sources.sim import SimImagingParams, SimSource
 
 if TYPE_CHECKING:
     from galtk.catalogs.files import ObjectCatalog
@@ -42,6 +41,8 @@ def build_source(kind: str, workspace: Workspace, survey: str) -> CutoutSource:
         If ``kind`` is unknown or its settings are incomplete.
     """
     if kind == "sim":
+        from galtk.pipeline.synthetic.source import SimSource
+
         return SimSource(workspace.config.sim_sky, workspace.config.sim_imaging)
     if kind == "fits":
         return _fits_source(workspace, survey)
@@ -56,7 +57,7 @@ def build_source(kind: str, workspace: Workspace, survey: str) -> CutoutSource:
     )
 
 
-__all__ = ["AVAILABLE_SOURCES", "CutoutSource", "ObjectList", "SimImagingParams", "SimSource", "build_source"]
+__all__ = ["AVAILABLE_SOURCES", "CutoutSource", "ObjectList", "build_source"]
 
 
 def _fits_source(workspace: Workspace, survey: str) -> CutoutSource:

@@ -2,8 +2,8 @@
 
 A source answers two questions for a survey: which objects it has (:meth:`CutoutSource.objects`) and what
 the cutouts of some of them look like (:meth:`CutoutSource.cutouts`). The fetch engine
-(:mod:`galtk.pipeline.fetch`) owns everything else: the store, batching, parallelism, resuming and progress.
-Archive sources (SDSS, CFHTLS, FITS files, HiPS) implement the same two methods.
+(:mod:`galtk.pipeline.fetch.stage`) owns everything else: the store, batching, parallelism, resuming and
+progress. Archive sources (SDSS, CFHTLS, FITS files, HiPS) implement the same two methods.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from galtk.pipeline.store import STATE_DONE, STATE_FAILED, CutoutBatch, ExtraArray
+from galtk.pipeline.stores.cutout_store import STATE_DONE, STATE_FAILED, CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import SurveySpec
 
 

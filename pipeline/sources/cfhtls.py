@@ -27,7 +27,7 @@ for ``POS=CIRCLE ra dec r`` around the object, with ``r`` the half-diagonal of t
 pixels (18.4" for 136 px at 0.186"/px): CADC answers with the pixel bounding box of that circle (about
 200x200 px, 160 kB) and its shifted WCS. That cutout is then resampled exactly onto the cutout's north-up
 TAN grid (:mod:`galtk.pipeline.resample`), in ADU at AB zero point 30 (``PHOTZP`` of the header; other
-zero points are converted). Downloads go through galtk's :class:`~galtk.pipeline.download.Downloader`:
+zero points are converted). Downloads go through galtk's :class:`~galtk.pipeline.sources.download.Downloader`:
 bounded connections, retries with backoff honouring ``Retry-After``, truncated bodies and corrupt FITS
 retried, a content-checked cache (the URL carries no ``RUNID``, so a later run finds its cutouts cached).
 A band still unavailable after the retries fails its row, with the reason; ``galtk fetch --resume
@@ -64,12 +64,12 @@ from scipy.spatial import cKDTree
 
 from galtk.catalogs.files import ObjectCatalog
 from galtk.errors import GaltkError
-from galtk.pipeline.download import USER_AGENT, Downloader, DownloadError, RetryPolicy, _retry_after
 from galtk.pipeline.geometry import chord_length, sky_to_cutout_pixels, unit_vectors
 from galtk.pipeline.resample import cutout_world_grid
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
+from galtk.pipeline.sources.download import USER_AGENT, Downloader, DownloadError, RetryPolicy, _retry_after
 from galtk.pipeline.sources.fits import FrameInfo, UnusableImage, _calibration, covers_cutouts, cut_from_frame
-from galtk.pipeline.store import CutoutBatch, ExtraArray
+from galtk.pipeline.stores.cutout_store import CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import SurveySpec
 
 log = logging.getLogger(__name__)

@@ -41,7 +41,7 @@ from galtk.errors import GaltkError
 from galtk.pipeline.geometry import chord_length, unit_vectors
 from galtk.pipeline.resample import cutout_world_grid, pixel_maps, resample
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
-from galtk.pipeline.store import CutoutBatch, ExtraArray
+from galtk.pipeline.stores.cutout_store import CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import SurveySpec
 
 log = logging.getLogger(__name__)

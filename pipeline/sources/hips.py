@@ -23,10 +23,10 @@ import numpy as np
 
 from galtk.catalogs.files import ObjectCatalog
 from galtk.errors import GaltkError
-from galtk.pipeline.download import RetryPolicy
 from galtk.pipeline.geometry import cutout_wcs
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
-from galtk.pipeline.store import CutoutBatch, ExtraArray
+from galtk.pipeline.sources.download import RetryPolicy
+from galtk.pipeline.stores.cutout_store import CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import SurveySpec
 
 

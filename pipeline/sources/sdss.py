@@ -35,8 +35,8 @@ from astropy.table import Table
 
 from galtk.catalogs.files import ObjectCatalog, catalog_from_table
 from galtk.errors import GaltkError
-from galtk.pipeline.download import Downloader, DownloadError, RetryPolicy
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
+from galtk.pipeline.sources.download import Downloader, DownloadError, RetryPolicy
 from galtk.pipeline.sources.fits import (
     FrameInfo,
     UnusableImage,
@@ -44,7 +44,7 @@ from galtk.pipeline.sources.fits import (
     cut_from_frame,
     read_frame_info,
 )
-from galtk.pipeline.store import CutoutBatch, ExtraArray
+from galtk.pipeline.stores.cutout_store import CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import SurveySpec
 
 log = logging.getLogger(__name__)

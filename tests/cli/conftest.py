@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from galtk.catalogs.synthetic import SimSkyParams
 from galtk.cli.app import app
+from galtk.pipeline.synthetic.catalog import SimSkyParams
 from galtk.pipeline.workspace import CONFIG_NAME, default_config, render_config
 
 

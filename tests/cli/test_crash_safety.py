@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import zarr
 
-from galtk.pipeline.store import STATE_DONE, CutoutStore, is_ready, is_store
+from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutStore, is_ready, is_store
 
 SETTINGS = {
     "sky": {"n_objects": 300, "seed": 7},

@@ -12,8 +12,8 @@ from cli_results import one_error_line
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
-from galtk.pipeline.paired import PairedStore
-from galtk.pipeline.store import CutoutStore
+from galtk.pipeline.stores.cutout_store import CutoutStore
+from galtk.pipeline.stores.paired import PairedStore
 from galtk.pipeline.workspace import CONFIG_NAME, SIM_TEST_FRACTION
 
 runner = CliRunner()

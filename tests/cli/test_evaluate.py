@@ -19,7 +19,7 @@ from galtk.cli.app import app
 from galtk.models.evaluation.pairs import read_test_pairs
 from galtk.models.evaluation.report import is_report
 from galtk.models.evaluation.results import SUMMARY_FIELDS
-from galtk.models.translation import file_sha256
+from galtk.models.translation.translator import file_sha256
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -8,8 +8,8 @@ from cli_results import one_error_line
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
-from galtk.pipeline.store import CutoutStore
-from galtk.pipeline.transforms import rescale
+from galtk.pipeline.preprocess.transforms import rescale
+from galtk.pipeline.stores.cutout_store import CutoutStore
 from galtk.pipeline.workspace import CONFIG_NAME
 
 runner = CliRunner()

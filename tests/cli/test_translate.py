@@ -15,9 +15,9 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
-from galtk.models.translation import find_checkpoint, load_translator
+from galtk.models.translation.translator import find_checkpoint, load_translator
 from galtk.pipeline.geometry import cutout_wcs
-from galtk.pipeline.store import CutoutStore
+from galtk.pipeline.stores.cutout_store import CutoutStore
 from galtk.pipeline.surveys import CFHT, SDSS
 
 runner = CliRunner()

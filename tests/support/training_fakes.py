@@ -18,9 +18,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from galtk.models.training.batches.loader import TrainingBatch
 from galtk.models.training.distributed import Distributed
 from galtk.models.training.methods import Networks, Stage, TrainingMethod, Update
-from galtk.pipeline.loader import TrainingBatch
 from galtk.pipeline.workspace import TrainSection
 
 SDSS_SIZE = 16

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from galtk.pipeline.render import GalaxyShapes, render_galaxies
 from galtk.pipeline.surveys import SurveySpec, get_survey
+from galtk.pipeline.synthetic.render import GalaxyShapes, render_galaxies
 
 #: Colour of the test galaxies: flux in each band relative to r (u g r i z).
 BAND_FLUX_RATIO = np.array([0.25, 0.6, 1.0, 1.3, 1.5])

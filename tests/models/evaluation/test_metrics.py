@@ -12,7 +12,7 @@ from scipy.special import erf
 
 from galtk.models.evaluation import EvaluationSet, evaluate_methods, metrics
 from galtk.models.evaluation.measure import measure_images
-from galtk.models.filters import HIGH_PASS_KERNEL, HighPassFilter
+from galtk.models.networks.filters import HIGH_PASS_KERNEL, HighPassFilter
 from galtk.pipeline.surveys import get_survey
 
 

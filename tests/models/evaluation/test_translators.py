@@ -18,7 +18,7 @@ from galtk.models.evaluation.translators import (
     evaluate_translators,
     image_seeds,
 )
-from galtk.pipeline.transforms import inverse_rescale, rescale
+from galtk.pipeline.preprocess.transforms import inverse_rescale, rescale
 
 COUNT = 12
 SEED = 7

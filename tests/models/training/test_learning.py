@@ -50,14 +50,14 @@ from sim_workspaces import preprocessed_sim_workspace
 from torch_threads import torch_on_one_thread
 
 from galtk.models.evaluation.metrics import noise_sigma
-from galtk.models.noise_emulator import NoiseEmulator
+from galtk.models.networks.noise_emulator import NoiseEmulator
+from galtk.models.training.batches.data import StoreData
+from galtk.models.training.batches.loader import TrainingData
 from galtk.models.training.config import with_overrides
-from galtk.models.training.data import StoreData
 from galtk.models.training.launch import LaunchRequest, prepare
 from galtk.models.training.methods import build_stage_networks, training_method
-from galtk.pipeline.loader import TrainingData
-from galtk.pipeline.store import CutoutStore
-from galtk.pipeline.transforms import rescale
+from galtk.pipeline.preprocess.transforms import rescale
+from galtk.pipeline.stores.cutout_store import CutoutStore
 from galtk.pipeline.workspace import load_workspace
 
 TOLERANCE = 0.25

@@ -13,6 +13,7 @@ from torch import nn
 
 from galtk.errors import GaltkError
 from galtk.models.registry import METHODS, resolve_method
+from galtk.models.training.batches.loader import TrainingBatch
 from galtk.models.training.methods import (
     TRAINING_METHODS,
     Stage,
@@ -21,8 +22,7 @@ from galtk.models.training.methods import (
     build_stage_networks,
     training_method,
 )
-from galtk.pipeline.loader import TrainingBatch
-from galtk.pipeline.preprocess import REGRIDDED, RESCALED
+from galtk.pipeline.preprocess.stage import REGRIDDED, RESCALED
 
 TINY = 1 / 16
 BANDS = 5

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from galtk.catalogs.files import read_object_catalog
 from galtk.cli.app import app
-from galtk.pipeline.fetch import fetch_survey
+from galtk.pipeline.fetch.stage import fetch_survey
 from galtk.pipeline.sources.fits import FitsSource, expand_image_patterns, index_frames
-from galtk.pipeline.store import CutoutStore
+from galtk.pipeline.stores.cutout_store import CutoutStore
 from galtk.pipeline.surveys import SURVEYS
 from galtk.pipeline.workspace import CONFIG_NAME, default_config, render_config
 

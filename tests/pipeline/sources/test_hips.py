@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from galtk.catalogs.files import ObjectCatalog
-from galtk.pipeline.download import RetryPolicy
-from galtk.pipeline.fetch import fetch_survey
+from galtk.pipeline.fetch.stage import fetch_survey
+from galtk.pipeline.sources.download import RetryPolicy
 from galtk.pipeline.sources.hips import HipsSource
-from galtk.pipeline.store import CutoutStore
+from galtk.pipeline.stores.cutout_store import CutoutStore
 from galtk.pipeline.surveys import SURVEYS
 
 SDSS = SURVEYS["sdss"]

@@ -1,0 +1,1 @@
+"""Translation of cutouts between the surveys: FITS input, the trained translator, FITS output."""

@@ -1,0 +1,1 @@
+"""The crossmatch stage: ra/dec matching of two survey stores into paired and unpaired stores."""
