@@ -1,13 +1,13 @@
 """Forward+backward speed of every network of SPEC section 4, against a plain conv2d measured in the same run.
 
-For each distinct network and input size of the method table (galtk.models.registry), a training-style step
+For each distinct network and input size of the method table (galtk.models.methods), a training-style step
 (forward, sum of the output, backward) is timed at the paper's batch size (24) at width 1 and at a tiny width:
-the median of the timed steps (at least ``--repeats``, more while they add up to under a second) after
-untimed warm-up steps. FLOPs are counted with ``torch.utils.flop_counter.FlopCounterMode`` (convolutions and
-matrix products, forward and backward) during one more step, so the achieved GFLOP/s can be compared with
-that of one plain 3x3 conv2d (128 -> 128 channels, 64 x 64 px, same batch) measured on the same machine in
-the same run: the ratio column says how well each network uses the hardware. On CUDA the default is bf16
-autocast; add ``--compile`` to time ``torch.compile``d networks.
+the median of the timed steps (at least ``--repeats``, more while they add up to under a second) after untimed
+warm-up steps. FLOPs are counted with ``torch.utils.flop_counter.FlopCounterMode`` (convolutions and matrix
+products, forward and backward) during one more step, so the achieved GFLOP/s can be compared with that of one
+plain 3x3 conv2d (128 -> 128 channels, 64 x 64 px, same batch) measured on the same machine in the same run:
+the ratio column says how well each network uses the hardware. On CUDA the default is bf16 autocast; add
+``--compile`` to time ``torch.compile``d networks.
 
     python benchmarks/networks.py [--device cpu|cuda] [--compile] [--repeats N] [--batch 24] [--quick]
 """
@@ -26,7 +26,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
-from galtk.models.registry import METHODS, NetworkSpec
+from galtk.models.methods import METHODS
+from galtk.models.network_kinds import NetworkSpec
 
 
 @dataclass(frozen=True)

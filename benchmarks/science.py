@@ -6,7 +6,7 @@ What is measured, in one run:
    preprocess, as ``galtk fetch``, ``crossmatch`` and ``preprocess`` do), in a temporary directory, or in
    ``--workspace DIR``, where an earlier build is reused (each step that is complete is skipped).
 2. ``ours`` and the baselines pix2pix (a), cyclegan-adapted (b), cyclegan-id (d), ours-auto (f) and
-   cyclegan (g) are trained through the library (``LaunchRequest``/``prepare`` with ``StoreData``, as
+   cyclegan (g) are trained through the library (``LaunchRequest``/``prepare`` with ``StoreBatchSources``, as
    ``galtk train`` does) with the settings of :data:`TRAIN_SETTINGS`: ``ours`` as ``galtk demo`` trains it
    (``cli/demo.py`` ``FULL.train``), every baseline at the same width, batches, iterations and learning-rate
    schedule (``noise_emulator``, ``content_loss`` and ``noise_lr_factor`` only concern methods with Noise
@@ -100,23 +100,22 @@ from galtk.models.evaluation.pairs import TestPairs, read_test_pairs
 from galtk.models.evaluation.report import check_destination
 from galtk.models.evaluation.results import SUMMARY_FIELDS
 from galtk.models.evaluation.translators import CFHT_TO_SDSS, SDSS_TO_CFHT, evaluate_translators
-from galtk.models.training.batches.data import StoreData
-from galtk.models.training.config import resolve_device, with_overrides
+from galtk.models.methods import resolve_method
+from galtk.models.training.batches.sources import StoreBatchSources
 from galtk.models.training.launch import LaunchRequest, prepare
-from galtk.models.training.methods import training_method
+from galtk.models.training.settings import TrainSettings, resolve_device, train_settings
 from galtk.models.training.trainer import TrainingReport
 from galtk.models.translation.translator import Translator, load_translator
-from galtk.pipeline.crossmatch.stage import CrossmatchOutputs, CrossmatchSettings, crossmatch
-from galtk.pipeline.fetch.stage import fetch_survey
-from galtk.pipeline.preprocess.stage import RegridTarget, cutout_stores, preprocess_many
-from galtk.pipeline.sources import build_source
+from galtk.pipeline.crossmatch.stage import CrossmatchOutputs, crossmatch_workspace
+from galtk.pipeline.fetch.stage import fetch_workspace
+from galtk.pipeline.preprocess.stage import cutout_stores, preprocess_workspace
 from galtk.pipeline.stores.cutout_store import CutoutStore
 from galtk.pipeline.workspace import (
     CONFIG_NAME,
-    TrainSection,
     Workspace,
     default_config,
     load_workspace,
+    override_settings,
     render_config,
 )
 
@@ -133,7 +132,7 @@ class Method:
     Attributes
     ----------
     name : str
-        Canonical galtk name (``galtk.models.training.methods.training_method``).
+        Canonical galtk name (``galtk.models.training.updates.training_method``).
     letter : str
         The paper's letter of a baseline (empty for ours).
     """
@@ -205,7 +204,7 @@ TRAIN_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "cyclegan": GPU_SCHEDULE,
     },
 }
-"""``[train]`` settings per configuration and method; the others are galtk's defaults (``TrainSection()``),
+"""``[train]`` settings per configuration and method; the others are galtk's defaults (``TrainSettings()``),
 whatever the workspace's galtk.toml says, except its ``runs`` directory."""
 SKY_OBJECTS = {"cpu": 2000, "gpu": 6000}
 """Galaxies of the synthetic sky per configuration."""
@@ -355,19 +354,10 @@ def check_synthetic(workspace: Workspace) -> None:
 
 def fetch_surveys(workspace: Workspace) -> None:
     """Fill (or complete) the raw store of each survey from the synthetic sky."""
-    settings = workspace.config.fetch
-    for name, section in workspace.config.surveys.items():
-        report = fetch_survey(
-            build_source(section.source, workspace, name),
-            workspace.survey(name),
-            workspace.store_path(name),
-            resume=True,
-            batch_size=settings.batch_size,
-            workers=settings.workers,
-            chunk_objects=settings.chunk_objects,
-        )
+    for report in fetch_workspace(workspace, resume=True):
         progress(
-            f"fetch {name}: {report.done:,} cutouts ({report.written:,} written, {report.seconds:.1f} s)"
+            f"fetch {report.survey}: {report.done:,} cutouts ({report.written:,} written,"
+            f" {report.seconds:.1f} s)"
         )
 
 
@@ -389,30 +379,13 @@ def crossmatch_surveys(workspace: Workspace) -> dict[str, Any]:
     outputs = crossmatch_outputs(workspace)
     if outputs.summary.is_file():
         return json.loads(outputs.summary.read_text(encoding="utf-8"))
-    section = workspace.config.crossmatch
-    by_fraction = section.test_fraction > 0
-    settings = CrossmatchSettings(
-        radius_arcsec=section.radius_arcsec,
-        peak_tolerance_px=section.peak_tolerance_px,
-        peak_smoothing_arcsec=section.peak_smoothing_arcsec,
-        peak_search_arcsec=section.peak_search_arcsec,
-        n_test=None if by_fraction else section.n_test,
-        test_fraction=section.test_fraction if by_fraction else None,
-        seed=section.seed,
-    )
-    summary = crossmatch(
-        workspace.store_path("sdss"),
-        workspace.store_path("cfht"),
-        outputs,
-        settings=settings,
-        workers=workspace.config.fetch.workers,
-    )
+    summary, _ = crossmatch_workspace(workspace)
     progress(f"crossmatch: {summary['pairs']['train']:,} train and {summary['pairs']['test']:,} test pairs")
     return summary
 
 
 def training_stores(workspace: Workspace) -> list[Path]:
-    """The paired, unpaired SDSS and unpaired CFHT stores, in ``StoreData``'s order."""
+    """The paired, unpaired SDSS and unpaired CFHT stores, in ``StoreBatchSources``' order."""
     outputs = crossmatch_outputs(workspace)
     return [outputs.paired, outputs.unpaired["sdss"], outputs.unpaired["cfht"]]
 
@@ -428,19 +401,10 @@ def is_preprocessed(path: Path) -> bool:
 
 
 def preprocess_stores(workspace: Workspace) -> None:
-    """Rescale the training stores and regrid CFHT onto the SDSS grid, where not done yet."""
-    todo = [path for path in training_stores(workspace) if not is_preprocessed(path)]
-    if not todo:
+    """Rescale the training stores and regrid CFHT onto the SDSS grid, unless done already."""
+    if all(is_preprocessed(path) for path in training_stores(workspace)):
         return
-    grid = workspace.survey("sdss")
-    settings = workspace.config.preprocess
-    reports = preprocess_many(
-        todo,
-        overwrite=True,
-        regrid={"cfht": RegridTarget("sdss", grid.pixel_scale, grid.cutout_size)},
-        scheduler=settings.scheduler,
-        workers=settings.workers or None,
-    )
+    reports = preprocess_workspace(workspace, overwrite=True)
     progress(f"preprocess: {sum(report.objects for report in reports):,} cutouts")
 
 
@@ -474,12 +438,14 @@ def train_method(workspace: Workspace, method: Method, settings: Mapping[str, An
     -------
     TrainedMethod
     """
-    chosen = training_method(method.name)
-    train_settings = with_overrides(TrainSection(runs=workspace.config.train.runs), **settings)
+    chosen = resolve_method(method.name)
+    settings_of_run = override_settings(TrainSettings(runs=train_settings(workspace).runs), **settings)
     stores = training_stores(workspace)
-    request = LaunchRequest(chosen, train_settings, overrides={}, runs=workspace.resolve(train_settings.runs))
+    request = LaunchRequest(
+        chosen, settings_of_run, overrides={}, runs=workspace.resolve(settings_of_run.runs)
+    )
     started = time.perf_counter()
-    launch = prepare(request, lambda run_settings: StoreData(*stores, run_settings))
+    launch = prepare(request, StoreBatchSources(*stores))
     report = launch.train(ProgressObserver(method.name))
     return TrainedMethod(method, report, time.perf_counter() - started)
 
@@ -549,7 +515,7 @@ def settings_lines(settings: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """The training settings of every method (``step1_iterations`` only for the methods with a step 1)."""
     rows = []
     for name, values in settings.items():
-        stages = {stage.name for stage in training_method(name).stages}
+        stages = {stage.name for stage in resolve_method(name).stages}
         shown = {key: values[key] for key in SHOWN_SETTINGS if key in values}
         if "step1" not in stages:
             shown.pop("step1_iterations", None)

@@ -3,13 +3,13 @@
 Synthetic preprocessed stores are written in a temporary directory by ``benchmarks/loader.py``'s store
 builder (a paired store, an unpaired SDSS and an unpaired CFHT store, ``rescaled`` and ``regridded`` arrays)
 and opened with :class:`galtk.models.training.batches.loader.TrainingData`, streamed from zarr as the unpaired
-sets of a paper-size run are. Then, for every method of :data:`galtk.models.training.methods.TRAINING_METHODS`
+sets of a paper-size run are. Then, for every method of :data:`galtk.models.methods.METHODS`
 (``ours`` is its two steps, measured as ``ours-step1`` and ``ours-step2``):
 
 - the trainer's own step: the stage's networks, Adam optimizers and schedules are built by the trainer
   (``galtk.models.training.trainer._StageRunner``, at ``--width``, fp32 or bf16 autocast, optionally
   ``torch.compile``), and one iteration runs every update of the stage in order through the trainer's
-  per-update step (zero_grad, the loss of :mod:`galtk.models.training.methods`, backward into the owned
+  per-update step (zero_grad, the loss of :mod:`galtk.models.training.updates`, backward into the owned
   parameters, gradient clipping, Adam and schedule steps), on one batch of ``--batch-size`` unpaired SDSS,
   as many unpaired CFHT images and as many pairs (96 images at the paper's 24) already on the device. Frozen
   networks (ours-step2's Noise Emulators) keep their initial weights, which does not change the speed. After
@@ -48,20 +48,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loader import _write_stores
 
+from galtk.models.methods import METHODS, Method
 from galtk.models.training.batches.loader import TrainingBatch, TrainingData
 from galtk.models.training.distributed import Distributed
-from galtk.models.training.methods import TRAINING_METHODS, TrainingMethod
 from galtk.models.training.run import RunDirectory
+from galtk.models.training.settings import TrainSettings
 from galtk.models.training.trainer import _configure_backends, _StageRunner
 from galtk.pipeline.surveys import BANDS
-from galtk.pipeline.workspace import TrainSection
 
 PAPER_SECONDS_PER_ITERATION = 0.9
 """The paper's speed: about 30 h for 2 x 60,000 iterations on one Titan V (SPEC section 6)."""
 TARGET_SECONDS_PER_ITERATION = 0.03
 """galtk's target for one ours-step1 iteration at paper size on one H100."""
 BASELINE = "ours-step1"
-METHOD_NAMES = tuple(name for name in TRAINING_METHODS if name != "ours")
+METHOD_NAMES = tuple(name for name in METHODS if name != "ours")
 """Every method measured by default: ``ours`` runs ours-step1 then ours-step2, measured separately."""
 
 
@@ -105,9 +105,9 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def stage_settings(method: str, variant: Variant, args: argparse.Namespace) -> TrainSection:
+def stage_settings(method: str, variant: Variant, args: argparse.Namespace) -> TrainSettings:
     """The ``[train]`` settings of a measured run: the paper's optimisation, the benchmark's sizes."""
-    return TrainSection(
+    return TrainSettings(
         method=method,
         iterations=args.warmup + args.iterations,
         batch_size=args.batch_size,
@@ -121,7 +121,7 @@ def stage_settings(method: str, variant: Variant, args: argparse.Namespace) -> T
 
 
 def time_method(
-    method: TrainingMethod,
+    method: Method,
     variant: Variant,
     batch: TrainingBatch,
     device: torch.device,
@@ -132,7 +132,7 @@ def time_method(
 
     Parameters
     ----------
-    method : TrainingMethod
+    method : Method
         A one-stage method (every name of :data:`METHOD_NAMES`).
     variant : Variant
         Precision and compilation.
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     _configure_backends(device)
-    chosen = [TRAINING_METHODS[name] for name in dict.fromkeys(args.methods)]
+    chosen = [METHODS[name] for name in dict.fromkeys(args.methods)]
     arrays = sorted({method.stages[0].cfht_array for method in chosen}, reverse=True)
     images_per_iteration = 4 * args.batch_size
     print(

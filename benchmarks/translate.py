@@ -25,8 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from galtk.models.registry import build_networks
-from galtk.models.training.methods import training_method
+from galtk.models.methods import build_networks, resolve_method
 from galtk.models.translation.translator import GENERATOR_OF_DIRECTION, NOISE_EMULATOR_OF_SURVEY, Translator
 from galtk.pipeline.preprocess.regrid import regrid_cutouts
 from galtk.pipeline.preprocess.transforms import rescale
@@ -35,8 +34,8 @@ from galtk.pipeline.surveys import BANDS, SDSS, get_survey
 
 def untrained_translator(method: str, device: torch.device) -> Translator:
     """A full-width translator of ``method`` with freshly initialised networks."""
-    chosen = training_method(method)
-    built = build_networks(chosen.networks or chosen.name, bands=len(BANDS), width=1.0, device=device)
+    chosen = resolve_method(method)
+    built = build_networks(chosen, bands=len(BANDS), width=1.0, device=device)
     roles = [*GENERATOR_OF_DIRECTION.values(), *NOISE_EMULATOR_OF_SURVEY.values()]
     networks = {role: built[role].eval() for role in roles if role in built}
     return Translator(

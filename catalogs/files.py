@@ -16,17 +16,13 @@ import numpy as np
 from astropy import units as u
 from astropy.table import Column, Table
 
-from galtk.errors import GaltkError
+from galtk.errors import CatalogError
 
 RA_NAMES = ("ra", "raj2000", "ra_icrs", "alpha", "alpha_j2000", "ra_deg")
 DEC_NAMES = ("dec", "dej2000", "decj2000", "dec_icrs", "delta", "delta_j2000", "dec_deg")
 ID_NAMES = ("id", "objid", "object_id", "objectid", "specobjid", "name", "source_id")
 _FORMATS = {".csv": "ascii.csv", ".ecsv": "ascii.ecsv", ".fits": "fits", ".fit": "fits", ".fts": "fits"}
 _DUPLICATE_ARCSEC = 0.1
-
-
-class CatalogError(GaltkError):
-    """A catalog file cannot be used at all (unreadable, or without coordinate columns)."""
 
 
 @dataclass(frozen=True)

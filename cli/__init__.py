@@ -1,1 +1,112 @@
-"""The ``galtk`` command line (Typer)."""
+"""The ``galtk`` command line (Typer), and what its commands share: console, --workspace, error lines."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from galtk.errors import GaltkError
+
+console = Console()
+error_console = Console(stderr=True)
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace directory holding galtk.toml (default: the current directory).",
+        show_default=False,
+    ),
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cutout_progress(*extra_columns: ProgressColumn) -> Progress:
+    """The progress display of long commands: one bar per task, counting cutouts, then ``extra_columns``."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("cutouts"),
+        TimeRemainingColumn(),
+        *extra_columns,
+        console=console,
+    )
+
+
+class StagedProgress:
+    """One bar per stage of a job: the library calls ``start(description, total)``, then ``advance(rows)``."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def start(self, description: str, total: int) -> None:
+        """Open the bar of a new stage."""
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self, rows: int) -> None:
+        """Count ``rows`` more cutouts in the current stage."""
+        if self._task is not None:
+            self._progress.advance(self._task, rows)
+
+
+def setup_logging(verbose: bool) -> None:
+    """Show galtk's log messages on standard error: warnings, or also progress details with ``verbose``."""
+    from rich.logging import RichHandler
+
+    logger = logging.getLogger("galtk")
+    if not any(isinstance(handler, RichHandler) for handler in logger.handlers):
+        handler = RichHandler(console=error_console, show_time=False, show_path=False, markup=False)
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def exit_with_error(message: str, code: int = 1) -> NoReturn:
+    """Print one error line on standard error and stop with ``code``."""
+    error_console.print(f"[bold red]Error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+RESUME_HINT = "interrupted; rerun with --resume to continue"
+
+
+def reports_errors(command: F | None = None, *, interrupted: str = RESUME_HINT) -> Any:
+    """Turn a :class:`~galtk.errors.GaltkError` raised by a command into one error line and exit code 1.
+
+    Ctrl-C (``KeyboardInterrupt``) becomes the line ``interrupted`` and exit code 130. Use as
+    ``@reports_errors`` or ``@reports_errors(interrupted="...")`` for a command whose interruption needs
+    another hint than ``--resume``.
+    """
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return function(*args, **kwargs)
+            except GaltkError as error:
+                exit_with_error(str(error))
+            except KeyboardInterrupt:
+                exit_with_error(interrupted, code=130)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(command) if command is not None else decorate

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from galtk import __version__
-from galtk.cli._common import setup_logging
+from galtk.cli import setup_logging
 from galtk.cli.crossmatch import crossmatch_command
 from galtk.cli.demo import demo_command
 from galtk.cli.evaluate import evaluate_command

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from galtk.cli._common import (
-    StagedProgress,
-    WorkspaceOption,
-    console,
-    cutout_progress,
-    exit_with_error,
-    reports_errors,
-)
-from galtk.errors import ConfigError
-
-if TYPE_CHECKING:
-    from galtk.pipeline.workspace import Workspace
+from galtk.cli import StagedProgress, WorkspaceOption, console, cutout_progress, reports_errors
+from galtk.errors import UsageError
 
 
-@reports_errors
+@reports_errors(interrupted="interrupted; no output was changed")
 def crossmatch_command(
     sdss: Annotated[
         Path | None, typer.Option("--sdss", help="Raw SDSS store (default: [surveys.sdss] store).")
@@ -44,7 +34,7 @@ def crossmatch_command(
     ] = None,
     test_fraction: Annotated[
         float | None,
-        typer.Option("--test-fraction", min=0.0, max=1.0, help="Fraction of test pairs."),
+        typer.Option("--test-fraction", min=0.0, max=1.0, help="Fraction of test pairs, in (0, 1)."),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the train/test split.")] = None,
     paired: Annotated[Path | None, typer.Option("--paired", help="Paired store to write.")] = None,
@@ -59,7 +49,9 @@ def crossmatch_command(
         bool,
         typer.Option("--overwrite", help="Replace existing outputs (only once the new ones are complete)."),
     ] = False,
-    workers: Annotated[int | None, typer.Option(min=1, help="Threads reading cutouts.")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Threads reading cutouts (default: [crossmatch] workers).")
+    ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Cross-match the SDSS and CFHT stores: pairs (train/test split) and the unpaired stores of each survey.
@@ -67,58 +59,44 @@ def crossmatch_command(
     Objects are matched by position (mutual nearest within the radius) and kept as pairs when their cutouts'
     peaks agree on the SDSS grid; the summary of every step is printed and saved as JSON.
     """
-    from galtk.pipeline.crossmatch.stage import CrossmatchOutputs, CrossmatchSettings, crossmatch
-    from galtk.pipeline.workspace import load_workspace
+    from galtk.pipeline.crossmatch.stage import crossmatch_workspace
+    from galtk.pipeline.workspace import load_workspace, override_settings
 
     if n_test is not None and test_fraction is not None:
-        raise ConfigError("--n-test and --test-fraction exclude each other")
+        raise UsageError("--n-test and --test-fraction exclude each other")
+    if test_fraction is not None and not 0.0 < test_fraction < 1.0:
+        raise UsageError(f"--test-fraction must be between 0 and 1, got {test_fraction}")
     ws = load_workspace(workspace)
-    defaults = ws.config.crossmatch
-    if n_test is None and test_fraction is None and defaults.test_fraction > 0:
-        test_fraction = defaults.test_fraction
-    settings = CrossmatchSettings(
-        radius_arcsec=radius if radius is not None else defaults.radius_arcsec,
-        peak_tolerance_px=peak_tolerance if peak_tolerance is not None else defaults.peak_tolerance_px,
-        peak_smoothing_arcsec=defaults.peak_smoothing_arcsec,
-        peak_search_arcsec=defaults.peak_search_arcsec,
-        n_test=None if test_fraction is not None else (n_test or defaults.n_test),
-        test_fraction=test_fraction,
-        seed=seed if seed is not None else defaults.seed,
-    )
-    outputs = CrossmatchOutputs(
-        paired=_path(ws, paired, defaults.paired),
-        unpaired={
-            "sdss": _path(ws, unpaired_sdss, defaults.unpaired_sdss),
-            "cfht": _path(ws, unpaired_cfht, defaults.unpaired_cfht),
-        },
-        summary=_path(ws, summary, defaults.summary),
-    )
-    inputs = (
-        ws.resolve(sdss) if sdss else ws.store_path("sdss"),
-        ws.resolve(cfht) if cfht else ws.store_path("cfht"),
+    settings = override_settings(
+        ws.config.crossmatch,
+        radius_arcsec=radius,
+        peak_tolerance_px=peak_tolerance,
+        n_test=n_test,
+        test_fraction=0.0 if n_test is not None else test_fraction,
+        seed=seed,
+        workers=workers,
+        paired=_text(paired),
+        unpaired_sdss=_text(unpaired_sdss),
+        unpaired_cfht=_text(unpaired_cfht),
+        summary=_text(summary),
     )
     with cutout_progress() as progress:
         stages = StagedProgress(progress)
-
-        try:
-            result = crossmatch(
-                *inputs,
-                outputs,
-                settings=settings,
-                overwrite=overwrite,
-                workers=workers or ws.config.fetch.workers,
-                on_stage=stages.start,
-                on_progress=stages.advance,
-            )
-        except KeyboardInterrupt:
-            exit_with_error("interrupted; no output was changed", code=130)
-            return
+        result, outputs = crossmatch_workspace(
+            ws,
+            settings,
+            sdss=sdss,
+            cfht=cfht,
+            overwrite=overwrite,
+            on_stage=stages.start,
+            on_progress=stages.advance,
+        )
     console.print(_summary_table(result))
     console.print(f"Summary saved to [bold]{_relative(outputs.summary, ws.root)}[/bold]", highlight=False)
 
 
-def _path(ws: Workspace, flag: Path | None, default: str) -> Path:
-    return ws.resolve(flag if flag is not None else default)
+def _text(path: Path | None) -> str | None:
+    return None if path is None else str(path)
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -1,4 +1,8 @@
-"""``galtk demo``: the whole chain on the synthetic sky, offline, by running each galtk command in turn."""
+"""``galtk demo``: the whole chain on the synthetic sky, offline, by running each galtk command in turn.
+
+Each step prints the command line it stands for and calls that command's Python function (one library call
+and its console output), so what the demo shows is exactly what the command prints when run by hand.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import dataclasses
 import os
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +19,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from galtk.cli._common import console, exit_with_error, reports_errors
+from galtk.cli import console, reports_errors
+from galtk.cli.crossmatch import crossmatch_command
+from galtk.cli.evaluate import evaluate_command
+from galtk.cli.fetch import fetch_command
+from galtk.cli.init import init_command
+from galtk.cli.preprocess import preprocess_command
+from galtk.cli.train import train_command
+from galtk.cli.translate import translate_command
 from galtk.errors import GaltkError
 
 #: Directory of the demo when none is given.
@@ -80,7 +91,7 @@ QUICK = DemoSize(
 )
 
 
-@reports_errors
+@reports_errors(interrupted="interrupted; `galtk demo DIR --force` starts again")
 def demo_command(
     directory: Annotated[
         Path,
@@ -127,7 +138,9 @@ def demo_command(
         highlight=False,
     )
     timings: list[tuple[str, float]] = []
-    _run(["init", "--sim", str(directory), *(["--force"] if force else [])], timings)
+    _run(["init", "--sim", str(directory), *(["--force"] if force else [])], timings)(
+        lambda: init_command(directory, sim=True, force=force)
+    )
     console.print(
         f"[bold cyan]$ cd {escape(shlex.quote(str(directory)))}[/bold cyan]", highlight=False, soft_wrap=True
     )
@@ -135,9 +148,6 @@ def demo_command(
     os.chdir(directory)
     try:
         report = _run_steps(size, force, device, timings)
-    except KeyboardInterrupt:
-        exit_with_error(f"interrupted; `galtk demo {directory} --force` starts again", code=130)
-        return
     finally:
         os.chdir(previous)
     console.print(_timings(timings, time.perf_counter() - started))
@@ -154,11 +164,11 @@ def _run_steps(size: DemoSize, force: bool, device: str | None, timings: list[tu
     """Every step after ``galtk init``, in the demo's workspace (the current directory); return the report."""
     _set_demo_settings(size)
     replace = ["--overwrite"] if force else []
-    _run(["fetch", *replace], timings)
-    _run(["crossmatch", *replace], timings)
-    _run(["preprocess"], timings)
+    _run(["fetch", *replace], timings)(lambda: fetch_command(overwrite=force))
+    _run(["crossmatch", *replace], timings)(lambda: crossmatch_command(overwrite=force))
+    _run(["preprocess"], timings)(preprocess_command)
     chosen = ["--device", device] if device else []
-    _run(["train", *chosen], timings)
+    _run(["train", *chosen], timings)(lambda: train_command(device=device))
     written = _write_cutouts(size.cutouts, force)
     console.print(
         f"(wrote the SDSS and CFHT images of {len(written) // 2} test pairs as FITS files in"
@@ -166,8 +176,12 @@ def _run_steps(size: DemoSize, force: bool, device: str | None, timings: list[tu
         highlight=False,
     )
     inputs = [str(CUTOUT_DIRECTORY / "sdss"), str(CUTOUT_DIRECTORY / "cfht")]
-    _run(["translate", *inputs, "--output-dir", str(TRANSLATED_DIRECTORY), *replace], timings)
-    _run(["evaluate", "--method", "ours", *replace, *chosen], timings)
+    _run(["translate", *inputs, "--output-dir", str(TRANSLATED_DIRECTORY), *replace], timings)(
+        lambda: translate_command(inputs, output_dir=TRANSLATED_DIRECTORY, overwrite=force)
+    )
+    _run(["evaluate", "--method", "ours", *replace, *chosen], timings)(
+        lambda: evaluate_command(method=["ours"], overwrite=force, device=device)
+    )
     return Path.cwd() / "reports" / "evaluation" / "index.html"
 
 
@@ -181,20 +195,21 @@ def _check_directory(directory: Path, force: bool) -> None:
         )
 
 
-def _run(arguments: Sequence[str], timings: list[tuple[str, float]]) -> None:
-    """Print ``$ galtk ARGUMENTS`` and run that command in this process; stop the demo if it fails."""
-    import typer.main
+def _run(arguments: Sequence[str], timings: list[tuple[str, float]]) -> Callable[[Callable[[], Any]], None]:
+    """Print ``$ galtk ARGUMENTS``; the returned function runs the command and records its time.
 
-    from galtk.cli.app import app
-
+    A failing command has printed its ``Error:`` line and raised ``typer.Exit``, which stops the demo.
+    """
     console.print(
         f"[bold cyan]$ galtk {escape(shlex.join(arguments))}[/bold cyan]", highlight=False, soft_wrap=True
     )
-    started = time.perf_counter()
-    code = typer.main.get_command(app).main(args=list(arguments), prog_name="galtk", standalone_mode=False)
-    timings.append((f"galtk {arguments[0]}", time.perf_counter() - started))
-    if code:
-        raise typer.Exit(code)
+
+    def run(command: Callable[[], Any]) -> None:
+        started = time.perf_counter()
+        command()
+        timings.append((f"galtk {arguments[0]}", time.perf_counter() - started))
+
+    return run
 
 
 def _set_demo_settings(size: DemoSize) -> None:
@@ -205,7 +220,7 @@ def _set_demo_settings(size: DemoSize) -> None:
     config = dataclasses.replace(
         workspace.config,
         sim_sky=dataclasses.replace(workspace.config.sim_sky, n_objects=size.n_objects),
-        train=dataclasses.replace(workspace.config.train, **size.train),
+        train={**workspace.config.train, **size.train},
     )
     if config != workspace.config:
         (workspace.root / CONFIG_NAME).write_text(render_config(config), encoding="utf-8")
@@ -225,10 +240,11 @@ def _write_cutouts(count: int, overwrite: bool) -> list[Path]:
         The files written, SDSS first.
     """
     import numpy as np
+    from astropy.coordinates import SkyCoord
     from astropy.io import fits
 
     from galtk.models.evaluation.pairs import read_test_pairs
-    from galtk.pipeline.geometry import cutout_wcs
+    from galtk.pipeline.fits_headers import cutout_header
     from galtk.pipeline.workspace import load_workspace
 
     workspace = load_workspace()
@@ -241,11 +257,8 @@ def _write_cutouts(count: int, overwrite: bool) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
         for index, row in enumerate(pairs.rows):
             ra, dec = pairs.centres[name][index]
-            header = cutout_wcs(ra, dec, survey.pixel_scale, survey.cutout_size).to_header()
-            header["BUNIT"] = ("nanomaggy", "pixel unit") if name == "sdss" else ("adu", "pixel unit")
-            header["PHOTZP"] = (22.5 if name == "sdss" else 30.0, "AB magnitude of one BUNIT")
-            header["BANDS"] = (",".join(pairs.bands), "band of each plane")
-            header["SURVEY"] = name
+            centre = SkyCoord(ra, dec, unit="deg")
+            header = cutout_header(survey=survey, centre=centre, bands=pairs.bands, size=survey.cutout_size)
             header["OBJECT"] = str(ids[index])
             path = folder / f"pair{int(row):05d}.fits"
             fits.PrimaryHDU(np.asarray(images[index], dtype=np.float32), header).writeto(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,28 +10,23 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from galtk.cli._common import (
+from galtk.cli import (
     StagedProgress,
     WorkspaceOption,
     console,
     cutout_progress,
-    exit_with_error,
     reports_errors,
 )
-from galtk.errors import GaltkError
 
 if TYPE_CHECKING:
-    import torch
-
     from galtk.models.evaluation import EvaluationResult
     from galtk.models.evaluation.criteria import CriterionOutcome
-    from galtk.models.translation.translator import Translator
 
 #: Report directory, relative to the workspace, when --output is not given.
 DEFAULT_OUTPUT = "reports/evaluation"
 
 
-@reports_errors
+@reports_errors(interrupted="interrupted; no report was written (an earlier one is left as it was)")
 def evaluate_command(
     method: Annotated[
         list[str] | None,
@@ -110,110 +104,37 @@ def evaluate_command(
     methods appear side by side. The report (index.html, metrics.json, metrics.csv, figures/) is written
     atomically; an existing report is replaced only with --overwrite. See docs/evaluate.md.
     """
-    from galtk.models.evaluation.pairs import open_test_split, read_test_pairs
-    from galtk.models.evaluation.report import check_destination, write_report
-    from galtk.models.evaluation.translators import REFERENCE_NOISE_CHOICES, evaluate_translators
-    from galtk.models.training.config import resolve_device
+    from galtk.models.evaluation.plan import plan_evaluation
     from galtk.pipeline.workspace import load_workspace
 
-    if reference_noise not in REFERENCE_NOISE_CHOICES:
-        raise GaltkError(f"--reference-noise {reference_noise!r}: use {', '.join(REFERENCE_NOISE_CHOICES)}")
     ws = load_workspace(workspace)
-    destination = ws.resolve(output if output is not None else DEFAULT_OUTPUT)
-    check_destination(destination, overwrite=overwrite, flag="--overwrite")
-    paired = ws.resolve(ws.config.crossmatch.paired)
-    _, test_rows, bands = open_test_split(paired)
-    chosen_device = resolve_device(device or ws.config.train.device)
-    translators = _load_translators(
-        ws.resolve(ws.config.train.runs),
-        methods=method or [],
-        runs=run or [],
-        checkpoints=list(checkpoint or []),
-        default_method=ws.config.train.method,
-        bands=bands,
-        device=chosen_device,
+    plan = plan_evaluation(
+        ws,
+        methods=method or (),
+        runs=run or (),
+        checkpoints=checkpoint or (),
+        output=output if output is not None else DEFAULT_OUTPUT,
+        overwrite=overwrite,
+        limit=limit,
+        seed=seed,
+        reference_noise=reference_noise,
+        device=device,
+        batch_size=batch_size,
     )
-    wanted = min(limit or test_rows.size, test_rows.size)
     console.print(
-        f"galtk evaluate: {', '.join(translators)} on {chosen_device}, {wanted} of {test_rows.size} test"
-        f" pairs of {_shown(paired, ws.root)}"
+        f"galtk evaluate: {', '.join(plan.translators)} on {plan.device}, {plan.wanted} of {plan.test_rows}"
+        f" test pairs of {_shown(plan.paired, ws.root)}"
     )
     with cutout_progress() as progress:
         stages = StagedProgress(progress)
-        try:
-            pairs = read_test_pairs(paired, limit=limit, on_start=stages.start, on_progress=stages.advance)
-            results = evaluate_translators(
-                translators,
-                pairs,
-                seed=seed,
-                reference_noise=reference_noise,
-                batch_size=batch_size,
-                on_start=stages.start,
-                on_progress=stages.advance,
-            )
-            index = write_report(
-                results, destination, overwrite=overwrite, title=f"galtk evaluation: {', '.join(translators)}"
-            )
-        except KeyboardInterrupt:
-            exit_with_error("interrupted; no report was written (an earlier one is left as it was)", code=130)
-            return
-    if pairs.skipped:
-        console.print(f"left out {pairs.skipped} test pair(s) with an invalid band or NaN pixels")
-    console.print(_summary(results, len(pairs)))
+        outcome = plan.run(on_start=stages.start, on_progress=stages.advance)
+    if outcome.pairs.skipped:
+        console.print(f"left out {outcome.pairs.skipped} test pair(s) with an invalid band or NaN pixels")
+    console.print(_summary(outcome.results, len(outcome.pairs)))
     console.print(
-        f"Report: [bold]{escape(str(index))}[/bold] (metrics.json, metrics.csv, figures/ beside it)",
+        f"Report: [bold]{escape(str(outcome.report))}[/bold] (metrics.json, metrics.csv, figures/ beside it)",
         highlight=False,
     )
-
-
-def _load_translators(
-    runs_dir: Path,
-    *,
-    methods: list[str],
-    runs: list[str],
-    checkpoints: list[Path],
-    default_method: str,
-    bands: tuple[str, ...],
-    device: torch.device,
-) -> dict[str, Translator]:
-    """Find and load every requested model; name each by its method (and run, where methods repeat)."""
-    from galtk.models.translation.translator import find_checkpoint, load_translator
-
-    requests: list[tuple[str | None, str | None, Path | None]] = [(name, None, None) for name in methods]
-    requests += [(None, name, None) for name in runs]
-    requests += [(None, None, path) for path in checkpoints]
-    if not requests:
-        requests = [(default_method, None, None)]
-    paths = [find_checkpoint(runs_dir, method=m, run=r, checkpoint=c) for m, r, c in requests]
-    resolved = [path.resolve() for path in paths]
-    repeated = sorted({str(path) for path in resolved if resolved.count(path) > 1})
-    if repeated:
-        raise GaltkError(f"the same checkpoint is asked for twice: {repeated[0]}")
-    loaded = [
-        load_translator(path, method=request[0], bands=bands, device=device)
-        for path, request in zip(paths, requests, strict=True)
-    ]
-    names = [translator.method for translator in loaded]
-    labelled: dict[str, Translator] = {}
-    for translator in loaded:
-        name = translator.method
-        if names.count(name) > 1:
-            name = _safe_name(f"{name}.{_run_name(translator)}")
-        if name in labelled:
-            raise GaltkError(f"two models would both be called {name} in the report; name other runs")
-        labelled[name] = translator
-    return labelled
-
-
-def _run_name(translator: Translator) -> str:
-    """The name of the translator's run directory, else its checkpoint's stem."""
-    run = translator.run_directory
-    return run.name if run is not None else translator.checkpoint.stem
-
-
-def _safe_name(name: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-._")
-    return cleaned or "model"
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import TextColumn
+from rich.progress import Progress, TextColumn
 from rich.table import Table
 
-from galtk.cli._common import WorkspaceOption, console, cutout_progress, reports_errors
-from galtk.errors import ConfigError
+from galtk.cli import WorkspaceOption, console, cutout_progress, reports_errors
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from galtk.pipeline.fetch.stage import FetchReport
+    from galtk.pipeline.fetch.stage import FetchCallbacks, FetchReport
 
 
 @reports_errors
@@ -43,54 +42,44 @@ def fetch_command(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Fetch 5-band cutouts of every object of each survey into its raw zarr store."""
-    from galtk.pipeline.fetch.stage import fetch_survey
-    from galtk.pipeline.sources import build_source
+    from galtk.pipeline.fetch.stage import fetch_workspace
     from galtk.pipeline.workspace import load_workspace
 
-    if resume and overwrite:
-        raise ConfigError("--resume and --overwrite exclude each other")
     ws = load_workspace(workspace)
-    names = survey or list(ws.config.surveys)
-    if not names:
-        raise ConfigError("galtk.toml declares no survey; add a [surveys.sdss] or [surveys.cfht] table")
-    for name in names:
-        ws.survey_section(name)  # unknown survey names fail before any work starts
-    fetch_settings = ws.config.fetch
-    reports: list[FetchReport] = []
     with cutout_progress(TextColumn("{task.fields[downloaded]}")) as progress:
-        for name in names:
-            spec = ws.survey(name)
-            cutout_source = build_source(source or ws.survey_section(name).source, ws, name)
-            task = progress.add_task(f"{name} ({cutout_source.name})", total=None, downloaded="")
-            received = [0]
-
-            def on_bytes(size: int, task: int = task, received: list[int] = received) -> None:
-                received[0] += size
-                progress.update(task, downloaded=f"{received[0] / 1e6:,.1f} MB downloaded")
-
-            def on_start(total: int, todo: int, task: int = task) -> None:
-                progress.update(task, total=total, completed=total - todo)
-
-            reports.append(
-                fetch_survey(
-                    cutout_source,
-                    spec,
-                    ws.store_path(name),
-                    resume=resume,
-                    overwrite=overwrite,
-                    retry_failed=retry_failed,
-                    batch_size=batch_size or fetch_settings.batch_size,
-                    workers=workers or fetch_settings.workers,
-                    chunk_objects=fetch_settings.chunk_objects,
-                    on_start=on_start,
-                    on_progress=lambda n, task=task: progress.advance(task, n),
-                    on_bytes=on_bytes,
-                )
-            )
+        reports = fetch_workspace(
+            ws,
+            survey or (),
+            source=source,
+            resume=resume,
+            overwrite=overwrite,
+            retry_failed=retry_failed,
+            batch_size=batch_size,
+            workers=workers,
+            callbacks=lambda name, source_name: _survey_bar(progress, name, source_name),
+        )
     console.print(_summary(reports, ws.root))
     for report in reports:
         if report.failures_csv:
             console.print(f"{report.survey}: failed and rejected objects are listed in {report.failures_csv}")
+
+
+def _survey_bar(progress: Progress, survey: str, source: str) -> FetchCallbacks:
+    """A progress bar for one survey's fetch, with the megabytes downloaded so far."""
+    from galtk.pipeline.fetch.stage import FetchCallbacks
+
+    task = progress.add_task(f"{survey} ({source})", total=None, downloaded="")
+    received = [0]
+
+    def on_bytes(size: int) -> None:
+        received[0] += size
+        progress.update(task, downloaded=f"{received[0] / 1e6:,.1f} MB downloaded")
+
+    return FetchCallbacks(
+        on_start=lambda total, todo: progress.update(task, total=total, completed=total - todo),
+        on_progress=lambda rows: progress.advance(task, rows),
+        on_bytes=on_bytes,
+    )
 
 
 def _summary(reports: list[FetchReport], root: Path) -> Table:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from galtk.cli._common import console, reports_errors
+from galtk.cli import console, reports_errors
 
 
 @reports_errors
@@ -22,9 +22,10 @@ def init_command(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing galtk.toml.")] = False,
 ) -> None:
     """Create a workspace: DIRECTORY/galtk.toml with surveys, data paths and every command's defaults."""
+    from galtk.models.training.settings import TrainSettings, settings_to_dict
     from galtk.pipeline.workspace import init_workspace
 
-    path = init_workspace(directory, sim=sim, force=force)
+    path = init_workspace(directory, sim=sim, force=force, train=settings_to_dict(TrainSettings()))
     source = "the synthetic sky" if sim else "the SDSS and CFHTLS archives (needs object catalogs)"
     console.print(f"Wrote [bold]{path}[/bold] (data source: {source}).")
     hint = f"cd {directory} && galtk fetch" if directory != Path(".") else "galtk fetch"

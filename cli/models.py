@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from galtk.cli._common import console, reports_errors
+from galtk.cli import console, reports_errors
 
 if TYPE_CHECKING:
     from galtk.models.summary import NetworkSummary

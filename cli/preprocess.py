@@ -8,20 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from galtk.cli._common import (
-    StagedProgress,
-    WorkspaceOption,
-    console,
-    cutout_progress,
-    exit_with_error,
-    reports_errors,
-)
+from galtk.cli import StagedProgress, WorkspaceOption, console, cutout_progress, reports_errors
 
 if TYPE_CHECKING:
     from galtk.pipeline.preprocess.stage import PreprocessReport
 
 
-@reports_errors
+@reports_errors(
+    interrupted="interrupted; the store being processed keeps its previous arrays (finished stores are done:"
+    " rerun with the remaining stores, or --overwrite)"
+)
 def preprocess_command(
     stores: Annotated[
         list[Path] | None,
@@ -52,53 +48,21 @@ def preprocess_command(
     Results are stored next to the images as the arrays `rescaled` and `regridded`, with their units and
     transform history in attributes. A store that is already rescaled is refused unless --overwrite is given.
     """
-    from galtk.pipeline.preprocess.stage import (
-        RegridTarget,
-        check_preprocessable,
-        check_scheduler,
-        preprocess_many,
-    )
-    from galtk.pipeline.workspace import load_workspace
+    from galtk.pipeline.preprocess.stage import preprocess_workspace
+    from galtk.pipeline.workspace import load_workspace, override_settings
 
     ws = load_workspace(workspace)
-    settings = ws.config.preprocess
-    if stores:
-        paths = [ws.resolve(path) for path in stores]
-    elif settings.stores:
-        paths = [ws.resolve(path) for path in settings.stores]
-    else:
-        crossmatch = ws.config.crossmatch
-        paths = [
-            ws.resolve(path)
-            for path in (crossmatch.paired, crossmatch.unpaired_sdss, crossmatch.unpaired_cfht)
-        ]
-    scheduler = check_scheduler(scheduler or settings.scheduler)
-    for path in paths:  # refuse before any work starts
-        check_preprocessable(path, overwrite=overwrite)
-    regrid = {}
-    if "sdss" in ws.config.surveys:
-        grid = ws.survey("sdss")
-        regrid["cfht"] = RegridTarget("sdss", grid.pixel_scale, grid.cutout_size)
+    settings = override_settings(
+        ws.config.preprocess,
+        stores=[str(path) for path in stores] if stores else None,
+        scheduler=scheduler,
+        workers=workers,
+    )
     with cutout_progress() as progress:
         stages = StagedProgress(progress)
-
-        try:
-            reports = preprocess_many(
-                paths,
-                overwrite=overwrite,
-                regrid=regrid,
-                scheduler=scheduler,
-                workers=workers or settings.workers or None,
-                on_start=stages.start,
-                on_progress=stages.advance,
-            )
-        except KeyboardInterrupt:
-            exit_with_error(
-                "interrupted; the store being processed keeps its previous arrays (finished stores are done:"
-                " rerun with the remaining stores, or --overwrite)",
-                code=130,
-            )
-            return
+        reports = preprocess_workspace(
+            ws, settings, overwrite=overwrite, on_start=stages.start, on_progress=stages.advance
+        )
     console.print(_summary(reports, ws.root))
 
 

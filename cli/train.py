@@ -10,11 +10,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from galtk.cli._common import WorkspaceOption, console, reports_errors
+from galtk.cli import WorkspaceOption, console, reports_errors
 
 if TYPE_CHECKING:
     from galtk.models.training.trainer import TrainingReport
-    from galtk.pipeline.workspace import TrainSection
 
 
 @reports_errors
@@ -111,14 +110,12 @@ def train_command(
     an interrupted run exactly. Defaults come from \\[train] of galtk.toml (the paper's settings); flags
     override them. For several GPUs start it with torchrun (docs/training.md).
     """
-    from galtk.models.training.batches.data import StoreData
-    from galtk.models.training.config import with_overrides
-    from galtk.models.training.launch import LaunchRequest, prepare
-    from galtk.models.training.methods import training_method
+    from galtk.models.training.launch import prepare_workspace
     from galtk.pipeline.workspace import load_workspace
 
     ws = load_workspace(workspace)
     overrides = {
+        "method": method,
         "iterations": iterations,
         "step1_iterations": step1_iterations,
         "width": width,
@@ -134,35 +131,13 @@ def train_command(
         "sample_every": sample_every,
         "seed": seed,
     }
-    settings = with_overrides(ws.config.train, method=method, **overrides)
-    chosen = training_method(settings.method)
-    settings = with_overrides(settings, method=chosen.name)
-    crossmatch = ws.config.crossmatch
-
-    def open_data(run_settings: TrainSection) -> StoreData:
-        return StoreData(
-            ws.resolve(crossmatch.paired),
-            ws.resolve(crossmatch.unpaired_sdss),
-            ws.resolve(crossmatch.unpaired_cfht),
-            run_settings,
-        )
-
-    request = LaunchRequest(
-        method=chosen,
-        settings=settings,
-        overrides=overrides,
-        runs=ws.resolve(settings.runs),
-        name=run,
-        resume=resume,
-        frozen_from=ws.resolve(frozen_from) if frozen_from is not None else None,
-    )
-    launch = prepare(request, open_data)
+    launch = prepare_workspace(ws, overrides=overrides, name=run, resume=resume, frozen_from=frozen_from)
     if not launch.context.is_main:
         launch.train()
         return
     where = "resuming" if launch.plan.resume else "new run"
     console.print(
-        f"galtk train: {chosen.name} on {launch.context.device}"
+        f"galtk train: {launch.request.method.name} on {launch.context.device}"
         + (f" x {launch.context.world_size} processes" if launch.context.enabled else "")
         + f", {where} {launch.plan.root}"
     )

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from galtk.cli._common import WorkspaceOption, console, cutout_progress, exit_with_error, reports_errors
+from galtk.cli import WorkspaceOption, console, cutout_progress, exit_with_error, reports_errors
 from galtk.errors import ConfigError, GaltkError
 
 if TYPE_CHECKING:
-    from galtk.models.translation.cutout_fits import InputCutout
-    from galtk.models.translation.cutout_inputs import InputBatch
-    from galtk.models.translation.translator import TranslatedCutout, Translator
+    pass
 
 
 @reports_errors
@@ -109,8 +106,14 @@ def translate_command(
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
     device: Annotated[
-        str, typer.Option("--device", help="auto (CUDA if present), cpu, cuda or cuda:N.")
-    ] = "auto",
+        str | None,
+        typer.Option(
+            "--device",
+            help="auto (CUDA if present), cpu, cuda or cuda:N. Default: \\[train] device (auto outside a"
+            " workspace).",
+            show_default=False,
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Cutouts per forward pass.")] = 64,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -122,79 +125,58 @@ def translate_command(
     cannot be translated is an error; in batch mode (several inputs, a directory, a glob or a store) bad
     inputs are skipped and listed. See docs/translate.md.
     """
-    from galtk.models.training.config import resolve_device
+    from galtk.models.training.settings import resolve_device
+    from galtk.models.translation.batch import TranslateSettings, translate_inputs
     from galtk.models.translation.cutout_inputs import iter_inputs
-    from galtk.models.translation.translated_fits import OutputExists, write_translated
-    from galtk.models.translation.translator import find_checkpoint, load_translator, sample_seeds
+    from galtk.models.translation.translator import find_checkpoint, load_translator
     from galtk.pipeline.surveys import BANDS
 
-    if output is not None and output_dir is not None:
-        raise GaltkError("give either --output (one input) or --output-dir, not both")
-    if output is not None and samples > 1:
-        raise GaltkError("--output names one file; with --samples use --output-dir")
     survey = None if direction is None else _input_survey(direction)
     batch = iter_inputs(inputs, survey=survey, units=units)
-    single = len(inputs) == 1 and len(batch) == 1 and Path(inputs[0]).is_file()
-    if output is not None and len(batch) != 1:
-        raise GaltkError(f"--output names one file but {len(batch)} cutouts were given; use --output-dir")
-    if output is not None and output.exists() and not overwrite:
-        raise OutputExists(f"{output} already exists; pass --overwrite to replace it")
-    path = find_checkpoint(_runs(workspace, checkpoint), method=method, run=run, checkpoint=checkpoint)
-    translator = load_translator(path, method=method, bands=BANDS, device=resolve_device(device))
+    _check_output(output, output_dir, samples, len(batch), overwrite)
+    runs, default_device = _model_defaults(workspace, checkpoint)
+    path = find_checkpoint(runs, method=method, run=run, checkpoint=checkpoint)
+    chosen_device = resolve_device(device or default_device)
+    translator = load_translator(path, method=method, bands=BANDS, device=chosen_device)
     if noiseless and not translator.is_stochastic:
         console.print(f"{translator.method} has no emulated noise: the NOISELESS extension equals the image")
     directory = output_dir if output_dir is not None else Path(".")
     console.print(
         f"galtk translate: {len(batch)} cutout(s), {translator.method} ({path.name}) on {translator.device}"
     )
-    written: list[Path] = []
-    taken: set[Path] = set()
-    skipped: list[str] = []
-    next_seed = seed
+    settings = TranslateSettings(seed, noise, samples, noiseless, overwrite, batch_size)
+    single = len(inputs) == 1 and len(batch) == 1 and Path(inputs[0]).is_file()
     with cutout_progress() as progress:
         task = progress.add_task("translate", total=len(batch))
-        for chunk in _chunks(batch, batch_size, progress, task):
-            seeds = sample_seeds(next_seed, len(chunk), samples)
-            next_seed += len(chunk) * samples
-            for outputs in _translate(translator, chunk, seeds, noise, batch_size):
-                for result in outputs:
-                    target = output or directory / _output_name(result, samples)
-                    if target in taken:
-                        skipped.append(
-                            f"{result.cutout.label}: its output name {target} is taken by another input"
-                        )
-                        continue
-                    try:
-                        write_translated(
-                            target,
-                            result.image,
-                            survey=result.survey,
-                            centre=result.cutout.centre,
-                            bands=result.cutout.bands,
-                            provenance=result.provenance(translator),
-                            noiseless=result.noiseless if noiseless else None,
-                            overwrite=overwrite,
-                            pixel_scale=result.pixel_scale,
-                        )
-                    except OutputExists as error:
-                        if single:
-                            raise
-                        skipped.append(f"{result.cutout.label}: {error}")
-                        continue
-                    taken.add(target)
-                    written.append(target)
-                progress.advance(task, 1)
-        progress.advance(task, len(batch) - progress.tasks[task].completed)
-    skipped = [str(entry) for entry in batch.rejected] + skipped
-    if single and skipped:
-        exit_with_error(skipped[0])
-    console.print(f"wrote {len(written)} file(s)" + (f" in {directory}" if output is None else f": {output}"))
-    if skipped:
-        console.print(f"skipped {len(skipped)} input(s):")
-        for line in skipped:
-            console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
-    if not written:
-        exit_with_error("nothing was translated")
+        outcome = translate_inputs(
+            translator,
+            batch,
+            settings=settings,
+            directory=directory,
+            output=output,
+            single=single,
+            advance=lambda done: progress.advance(task, done),
+        )
+        progress.update(task, completed=len(batch))
+    _print_outcome(outcome.written, outcome.skipped, output, directory)
+
+
+def _check_output(
+    output: Path | None, output_dir: Path | None, samples: int, cutouts: int, overwrite: bool
+) -> None:
+    """Refuse --output with --output-dir, several samples or several cutouts, or over an existing file."""
+    from galtk.errors import OutputExists, UsageError
+
+    if output is None:
+        return
+    if output_dir is not None:
+        raise UsageError("give either --output (one input) or --output-dir, not both")
+    if samples > 1:
+        raise UsageError("--output names one file; with --samples use --output-dir")
+    if cutouts != 1:
+        raise UsageError(f"--output names one file but {cutouts} cutouts were given; use --output-dir")
+    if output.exists() and not overwrite:
+        raise OutputExists(f"{output} already exists; pass --overwrite to replace it")
 
 
 def _input_survey(direction: str) -> str:
@@ -203,46 +185,27 @@ def _input_survey(direction: str) -> str:
     return survey_of_direction(direction).name
 
 
-def _runs(workspace: Path | None, checkpoint: Path | None) -> Path:
-    """The workspace's runs directory; without a workspace only --checkpoint can name the model."""
+def _model_defaults(workspace: Path | None, checkpoint: Path | None) -> tuple[Path, str]:
+    """The runs directory and device of [train]; outside a workspace only --checkpoint names the model."""
+    from galtk.models.training.settings import train_settings
     from galtk.pipeline.workspace import load_workspace
 
     try:
         ws = load_workspace(workspace)
     except ConfigError as error:
         if checkpoint is not None:
-            return Path("runs")
+            return Path("runs"), "auto"
         raise GaltkError(f"{error}; outside a workspace, name the model with --checkpoint FILE") from None
-    return ws.resolve(ws.config.train.runs)
+    train = train_settings(ws)
+    return ws.resolve(train.runs), train.device
 
 
-def _chunks(batch: InputBatch, size: int, progress, task) -> Iterator[list[InputCutout]]:
-    """Good cutouts of ``batch`` in lists of ``size``; skipped inputs advance the bar as they are found."""
-    chunk: list[InputCutout] = []
-    rejected = len(batch.rejected)
-    for cutout in batch:
-        progress.advance(task, len(batch.rejected) - rejected)
-        rejected = len(batch.rejected)
-        chunk.append(cutout)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    progress.advance(task, len(batch.rejected) - rejected)
-    if chunk:
-        yield chunk
-
-
-def _translate(
-    translator: Translator, chunk: Sequence[InputCutout], seeds: list[list[int]], noise: bool, batch_size: int
-) -> list[list[TranslatedCutout]]:
-    from galtk.models.translation.translator import translate_cutouts
-
-    return translate_cutouts(translator, chunk, seeds, noise=noise, batch_size=batch_size)
-
-
-def _output_name(result: TranslatedCutout, samples: int) -> str:
-    """``STEM_SURVEY.fits`` (``STEM_SURVEY_sNN.fits`` with several samples) for an input cutout."""
-    from galtk.models.translation.cutout_inputs import output_stem
-
-    suffix = f"_s{result.sample:02d}" if samples > 1 else ""
-    return f"{output_stem(result.cutout)}_{result.survey.name}{suffix}.fits"
+def _print_outcome(written: list[Path], skipped: list[str], output: Path | None, directory: Path) -> None:
+    """The files written and the inputs skipped; an error when nothing was written."""
+    console.print(f"wrote {len(written)} file(s)" + (f" in {directory}" if output is None else f": {output}"))
+    if skipped:
+        console.print(f"skipped {len(skipped)} input(s):")
+        for line in skipped:
+            console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+    if not written:
+        exit_with_error("nothing was translated")

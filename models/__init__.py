@@ -1,24 +1,30 @@
-"""Networks of the paper and of its baselines (SPEC section 4; Figure 2 of the paper).
+"""The models: the paper's networks and its baselines, how each method trains, translates and is evaluated.
 
 Every network is a :class:`torch.nn.Module` taking the band count (``bands``, default 5) and a ``width``
 factor (default 1.0) that scales every hidden channel count; at the defaults the parameter counts equal
-SPEC section 4's. :mod:`galtk.models.registry` lists which networks each method of SPEC section 5 trains.
+SPEC section 4's.
 
-Modules
--------
-layers, grouped, norms, filters
-    Building blocks: convolutions, pooling, upsampling, per-band layers, instance norms, the high-pass and
-    symmetric filters.
-init
-    Glorot-uniform weights and 0.1 biases (default) or PyTorch's initialisation.
-autoencoder, generators, noise_emulator, discriminator
-    The paper's networks, Fig. 2 (a)-(g).
-cyclegan, augcgan
-    The CycleGAN and Augmented CycleGAN baselines (methods g and h).
-registry, summary
-    The method table, and parameter counts and shapes for ``galtk models``.
+Sub-packages and modules
+------------------------
+networks
+    The networks of SPEC section 4 (Fig. 2 of the paper) and of the CycleGAN and AugCGAN baselines, with
+    their building blocks and initialisation.
+network_kinds
+    Each network kind with SPEC's parameter count, and the shapes a method's networks take and give.
+methods
+    The method table: every method's networks, training stages and translation behaviour in one record.
+summary
+    Parameter counts and shapes for ``galtk models``.
+training
+    ``galtk train``: batches, losses (``updates``), the trainer, checkpoints and run directories.
+translation
+    ``galtk translate``: FITS input, the trained translator, the batch loop, FITS output.
+evaluation
+    ``galtk evaluate``: metrics against the originals and the truth, criteria, the report.
 """
 
+from galtk.models.methods import METHODS, Method, build_networks, resolve_method
+from galtk.models.network_kinds import KINDS, NetworkSpec
 from galtk.models.networks.augcgan import LATENT_DIM, AugCGanGenerator, LatentDiscriminator, LatentEncoder
 from galtk.models.networks.autoencoder import Autoencoder
 from galtk.models.networks.cyclegan import CycleGanGenerator, PatchGanDiscriminator, ResnetGenerator
@@ -32,7 +38,6 @@ from galtk.models.networks.filters import (
 from galtk.models.networks.generators import CfhtToSdssGenerator, SdssToCfhtGenerator
 from galtk.models.networks.init import INIT_SCHEMES, InitScheme, initialize
 from galtk.models.networks.noise_emulator import NoiseEmulator
-from galtk.models.registry import KINDS, METHODS, MethodSpec, NetworkSpec, build_networks, resolve_method
 
 __all__ = [
     "HIGH_PASS_KERNEL",
@@ -49,7 +54,7 @@ __all__ = [
     "InitScheme",
     "LatentDiscriminator",
     "LatentEncoder",
-    "MethodSpec",
+    "Method",
     "NetworkSpec",
     "NoiseEmulator",
     "PatchGanDiscriminator",

@@ -7,8 +7,9 @@ from functools import cache
 
 import torch
 
+from galtk.models.methods import METHODS, Method, resolve_method
+from galtk.models.network_kinds import KINDS, NetworkKind, format_shape
 from galtk.models.networks.noise_emulator import NoiseEmulator
-from galtk.models.registry import KINDS, METHODS, NetworkKind, format_shape, resolve_method
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def count_parameters(kind_name: str, bands: int = 5, width: float = 1.0) -> Para
     Parameters
     ----------
     kind_name : str
-        Key of :data:`galtk.models.registry.KINDS`.
+        Key of :data:`galtk.models.network_kinds.KINDS`.
     bands : int, optional
         Number of bands C.
     width : float, optional
@@ -111,17 +112,24 @@ def summarize(method: str | None = None, *, bands: int = 5, width: float = 1.0) 
     galtk.errors.GaltkError
         If ``method`` is unknown.
     """
-    methods = list(METHODS.values()) if method is None else [resolve_method(method)]
+    listed = [m for m in METHODS.values() if m.listed]
+    methods = listed if method is None else [_listed_method(resolve_method(method), listed)]
     at_spec_size = bands == 5 and width == 1.0
     rows = []
     for spec in methods:
+        aliases = spec.aliases + tuple(
+            alias
+            for other in METHODS.values()
+            if not other.listed and other.networks == spec.networks
+            for alias in other.aliases
+        )
         for net in spec.networks:
             kind: NetworkKind = net.kind
             rows.append(
                 NetworkSummary(
                     method=spec.name,
                     paper=spec.paper,
-                    aliases=spec.aliases,
+                    aliases=aliases,
                     role=net.role,
                     step=net.step,
                     network=kind.title,
@@ -133,3 +141,10 @@ def summarize(method: str | None = None, *, bands: int = 5, width: float = 1.0) 
                 )
             )
     return rows
+
+
+def _listed_method(method: Method, listed: list[Method]) -> Method:
+    """``method``, or for a single step of ``ours`` the listed method whose networks it shares."""
+    if method.listed:
+        return method
+    return next(other for other in listed if other.networks == method.networks)

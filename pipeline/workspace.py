@@ -1,8 +1,18 @@
 """The galtk workspace: a directory with a ``galtk.toml`` that every command reads.
 
 ``galtk.toml`` holds the surveys (bands, cutout sizes, pixel scales, source of their objects and pixels, store
-paths), the synthetic-sky settings and the defaults of every command. Command-line flags override it. Unknown
+paths), the synthetic-sky settings and the settings of every stage. Command-line flags override it. Unknown
 sections or keys, and values of the wrong type, are errors: a typo must not silently fall back to a default.
+
+This module only parses: each table's settings dataclass is defined beside its stage
+(:class:`~galtk.pipeline.sources.settings.SurveySettings`,
+:class:`~galtk.pipeline.fetch.settings.FetchSettings`,
+:class:`~galtk.pipeline.crossmatch.settings.CrossmatchSettings`,
+:class:`~galtk.pipeline.preprocess.settings.PreprocessSettings`, the synthetic sky's
+:class:`~galtk.pipeline.synthetic.catalog.SimSkyParams` and
+:class:`~galtk.pipeline.synthetic.source.SimImagingParams`). The ``[train]`` table belongs to a layer above
+the pipeline: it is kept as read and parsed into :class:`galtk.models.training.settings.TrainSettings` by
+:func:`galtk.models.training.settings.train_settings`, with :func:`parse_settings`.
 """
 
 from __future__ import annotations
@@ -11,192 +21,42 @@ import dataclasses
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 from galtk.errors import ConfigError
+from galtk.pipeline.crossmatch.settings import CrossmatchSettings
+from galtk.pipeline.fetch.settings import FetchSettings
+from galtk.pipeline.preprocess.settings import PreprocessSettings
 from galtk.pipeline.replace import write_text_atomic
-from galtk.pipeline.surveys import BANDS, SURVEYS, SurveySpec, get_survey
+from galtk.pipeline.sources.settings import SurveySettings
+from galtk.pipeline.surveys import SURVEYS, SurveySpec, get_survey
 from galtk.pipeline.synthetic.catalog import SimSkyParams
 from galtk.pipeline.synthetic.source import SimImagingParams
 
 CONFIG_NAME = "galtk.toml"
+T = TypeVar("T")
 #: Test share of the paper's pairs (2,500 of 5,057), the default split of synthetic-sky workspaces.
 SIM_TEST_FRACTION = 0.4944
-
-
-@dataclass
-class SurveySection:
-    """``[surveys.NAME]``: one survey's cutouts and where they come from."""
-
-    source: str = "sim"
-    catalog: str = ""
-    sql: str = ""
-    images: list[str] = field(default_factory=list)
-    zeropoint: float = 0.0
-    hips: list[str] = field(default_factory=list)
-    hips_server: str = ""
-    hips_scale: float = 1.0
-    release: str = ""
-    bands: list[str] = field(default_factory=lambda: list(BANDS))
-    cutout_size: int = 0
-    pixel_scale: float = 0.0
-    store: str = ""
-
-
-@dataclass
-class FetchSection:
-    """``[fetch]``: defaults of ``galtk fetch``."""
-
-    batch_size: int = 256
-    workers: int = 2
-    chunk_objects: int = 32
-    connections: int = 4
-    cache_dir: str = "data/cache"
-    cache_max_gb: float = 0.0
-
-
-@dataclass
-class CrossmatchSection:
-    """``[crossmatch]``: defaults of ``galtk crossmatch`` (paper values) and its output paths."""
-
-    radius_arcsec: float = 1.0
-    peak_tolerance_px: float = 1.0
-    peak_smoothing_arcsec: float = 0.6
-    peak_search_arcsec: float = 4.0
-    n_test: int = 2500
-    test_fraction: float = 0.0
-    seed: int = 0
-    paired: str = "data/paired.zarr"
-    unpaired_sdss: str = "data/unpaired_sdss.zarr"
-    unpaired_cfht: str = "data/unpaired_cfht.zarr"
-    summary: str = "data/crossmatch_summary.json"
-
-    def __post_init__(self) -> None:
-        if self.radius_arcsec <= 0 or self.peak_tolerance_px <= 0 or self.peak_search_arcsec <= 0:
-            raise ValueError("radius_arcsec, peak_tolerance_px and peak_search_arcsec must be positive")
-        if self.peak_smoothing_arcsec < 0:
-            raise ValueError("peak_smoothing_arcsec must not be negative")
-        if self.n_test < 1:
-            raise ValueError(f"n_test must be at least 1, got {self.n_test}")
-        if not 0.0 <= self.test_fraction < 1.0:
-            raise ValueError(f"test_fraction must be in [0, 1) (0: use n_test), got {self.test_fraction}")
-
-
-@dataclass
-class PreprocessSection:
-    """``[preprocess]``: defaults of ``galtk preprocess``."""
-
-    scheduler: str = "threads"
-    workers: int = 0
-    stores: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.workers < 0:
-            raise ValueError(f"workers must not be negative (0: one per CPU core), got {self.workers}")
-        if not self.scheduler.strip():
-            raise ValueError("scheduler must be threads, processes or a dask.distributed address")
-
-
-@dataclass
-class TrainSection:
-    """``[train]``: defaults of ``galtk train`` (paper values, SPEC section 6).
-
-    ``iterations`` counts each step of a method (``ours`` runs two; ``step1_iterations > 0`` sets step 1's
-    own count); ``batch_size`` is the number of unpaired
-    images of each survey per iteration and ``batch_pairs`` the number of pairs. Adam's learning rate is
-    divided by ``lr_decay_factor`` every ``lr_decay_every`` iterations; the gradients of every update are
-    clipped to a global norm of ``grad_clip_norm``. ``precision`` is ``auto`` (bf16 autocast on CUDA, fp32
-    on CPU), ``bf16`` or ``fp32``. ``memory`` says where the training images live: ``hold`` (all in the
-    memory of the training device), ``stream`` (read from the stores for every batch) or ``auto`` (hold the
-    sets that fit, stream the others). Runs are written under the ``runs`` directory; ``sample_every = 0``
-    writes no sample grids. ``noise_emulator``, ``content_loss`` and ``generator_units`` choose how the
-    methods with Noise Emulators (ours, ours-auto) are trained: ``measured`` conditions the emulators on
-    the noise measured on the training images, ``noise-weighted`` divides the content losses by each band's
-    noise variance and ``noise`` makes the generators read and write in units of that noise (galtk's
-    defaults, docs/methods.md); ``paper``, ``mse`` and ``rescaled`` are the paper's formulation. The Noise
-    Emulators' update uses ``learning_rate * noise_lr_factor`` (1: the paper's single learning rate).
-    """
-
-    method: str = "ours"
-    iterations: int = 60000
-    step1_iterations: int = 0
-    batch_size: int = 24
-    batch_pairs: int = 24
-    learning_rate: float = 1e-4
-    lr_decay_every: int = 20000
-    lr_decay_factor: float = 5.0
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
-    grad_clip_norm: float = 5.0
-    width: float = 1.0
-    seed: int = 0
-    device: str = "auto"
-    precision: str = "auto"
-    compile: bool = False
-    memory: str = "auto"
-    checkpoint_every: int = 5000
-    keep_checkpoints: int = 3
-    log_every: int = 10
-    sample_every: int = 5000
-    runs: str = "runs"
-    noise_emulator: str = "measured"
-    content_loss: str = "noise-weighted"
-    generator_units: str = "noise"
-    noise_lr_factor: float = 1.0
-
-    def __post_init__(self) -> None:
-        counts = ("iterations", "batch_size", "batch_pairs", "lr_decay_every", "checkpoint_every")
-        for name in (*counts, "keep_checkpoints", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.step1_iterations < 0:
-            raise ValueError(f"step1_iterations must not be negative, got {self.step1_iterations}")
-        if self.sample_every < 0:
-            raise ValueError(f"sample_every must not be negative (0: no grids), got {self.sample_every}")
-        for name in ("learning_rate", "eps", "grad_clip_norm", "width", "noise_lr_factor"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if not self.lr_decay_factor >= 1:
-            raise ValueError(f"lr_decay_factor must be at least 1 (1: no decay), got {self.lr_decay_factor}")
-        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
-            raise ValueError(f"beta1 and beta2 must be in [0, 1), got {self.beta1} and {self.beta2}")
-        device = self.device.strip().lower()
-        indexed_cuda = device.startswith("cuda:") and device[5:].isdigit()
-        if device not in ("auto", "cpu", "cuda") and not indexed_cuda:
-            raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise ValueError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
-        if self.memory not in ("auto", "hold", "stream"):
-            raise ValueError(f"memory must be auto, hold or stream, got {self.memory!r}")
-        if not self.method.strip() or not self.runs.strip():
-            raise ValueError("method and runs must not be empty")
-        if self.noise_emulator not in ("measured", "paper"):
-            raise ValueError(f"noise_emulator must be measured or paper, got {self.noise_emulator!r}")
-        if self.content_loss not in ("noise-weighted", "mse"):
-            raise ValueError(f"content_loss must be noise-weighted or mse, got {self.content_loss!r}")
-        if self.generator_units not in ("noise", "rescaled"):
-            raise ValueError(f"generator_units must be noise or rescaled, got {self.generator_units!r}")
 
 
 @dataclass
 class Config:
     """The whole of ``galtk.toml``."""
 
-    surveys: dict[str, SurveySection] = field(default_factory=dict)
+    surveys: dict[str, SurveySettings] = field(default_factory=dict)
     sim_sky: SimSkyParams = field(default_factory=SimSkyParams)
     sim_imaging: SimImagingParams = field(default_factory=SimImagingParams)
-    fetch: FetchSection = field(default_factory=FetchSection)
-    crossmatch: CrossmatchSection = field(default_factory=CrossmatchSection)
-    preprocess: PreprocessSection = field(default_factory=PreprocessSection)
-    train: TrainSection = field(default_factory=TrainSection)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    crossmatch: CrossmatchSettings = field(default_factory=CrossmatchSettings)
+    preprocess: PreprocessSettings = field(default_factory=PreprocessSettings)
+    train: dict[str, Any] = field(default_factory=dict)
+    """``[train]`` as read (see :func:`galtk.models.training.settings.train_settings`)."""
 
 
 _SIMPLE_SECTIONS = {
-    "fetch": FetchSection,
-    "crossmatch": CrossmatchSection,
-    "preprocess": PreprocessSection,
-    "train": TrainSection,
+    "fetch": FetchSettings,
+    "crossmatch": CrossmatchSettings,
+    "preprocess": PreprocessSettings,
 }
 _SECTION_COMMENTS = {
     "sim": "The built-in synthetic sky (galtk fetch --source sim): region, galaxies, observing conditions.",
@@ -212,7 +72,8 @@ _SECTION_COMMENTS = {
     ),
     "crossmatch": (
         "galtk crossmatch: match radius, aligned-peak test (tolerance in SDSS px, smoothing and search radius"
-        " of the peak finder), test pairs (n_test, or test_fraction when > 0), split seed, output paths."
+        " of the peak finder), test pairs (n_test, or test_fraction when > 0), split seed, threads reading"
+        " cutouts, output paths."
     ),
     "preprocess": (
         "galtk preprocess: dask scheduler (threads, processes, or a dask.distributed address), workers"
@@ -232,7 +93,7 @@ _SECTION_COMMENTS = {
 }
 
 
-def default_config(*, sim: bool) -> Config:
+def default_config(*, sim: bool, train: dict[str, Any] | None = None) -> Config:
     """Configuration written by ``galtk init``.
 
     Parameters
@@ -240,6 +101,8 @@ def default_config(*, sim: bool) -> Config:
     sim : bool
         Use the built-in synthetic sky for both surveys; otherwise the archive sources (``sdss`` for SDSS
         DR12 and ``cfhtls`` for CFHTLS Wide), which need a catalog of objects.
+    train : dict, optional
+        The ``[train]`` table to write (``galtk init`` writes every training setting with its default).
 
     Returns
     -------
@@ -247,7 +110,7 @@ def default_config(*, sim: bool) -> Config:
     """
     surveys = {}
     for name, spec in SURVEYS.items():
-        surveys[name] = SurveySection(
+        surveys[name] = SurveySettings(
             source="sim" if sim else {"sdss": "sdss", "cfht": "cfhtls"}[name],
             catalog="" if sim else f"catalogs/{name}_objects.csv",
             release=spec.release,
@@ -256,9 +119,9 @@ def default_config(*, sim: bool) -> Config:
             pixel_scale=spec.pixel_scale,
             store=f"data/raw/{name}.zarr",
         )
-    config = Config(surveys=surveys)
+    config = Config(surveys=surveys, train=dict(train or {}))
     if sim:  # a synthetic sky holds far fewer than the paper's 5,057 pairs: keep the paper's test share
-        config.crossmatch.test_fraction = SIM_TEST_FRACTION
+        config.crossmatch = dataclasses.replace(config.crossmatch, test_fraction=SIM_TEST_FRACTION)
     return config
 
 
@@ -292,7 +155,7 @@ class Workspace:
             pixel_scale=section.pixel_scale,
         )
 
-    def survey_section(self, name: str) -> SurveySection:
+    def survey_section(self, name: str) -> SurveySettings:
         """The ``[surveys.NAME]`` table."""
         try:
             return self.config.surveys[name]
@@ -355,20 +218,21 @@ def parse_config(raw: dict[str, Any], *, source: str = CONFIG_NAME) -> Config:
 
     Missing keys take their defaults; a document without any ``[surveys.NAME]`` table gets both surveys.
     """
-    known = {*_SIMPLE_SECTIONS, "sim", "surveys"}
+    known = {*_SIMPLE_SECTIONS, "sim", "surveys", "train"}
     _reject_unknown(raw, known, source, "")
     values: dict[str, Any] = {}
     for name, section_type in _SIMPLE_SECTIONS.items():
-        values[name] = _build_section(section_type, raw.get(name, {}), source, name)
+        values[name] = parse_settings(section_type, raw.get(name, {}), source=source, where=name)
+    values["train"] = dict(_table(raw.get("train", {}), source, "train"))
     sim_raw = _table(raw.get("sim", {}), source, "sim")
     sky_keys = {item.name for item in fields(SimSkyParams)}
     imaging_keys = {item.name for item in fields(SimImagingParams)}
     _reject_unknown(sim_raw, sky_keys | imaging_keys, source, "sim")
-    values["sim_sky"] = _build_section(
-        SimSkyParams, {k: v for k, v in sim_raw.items() if k in sky_keys}, source, "sim"
+    values["sim_sky"] = parse_settings(
+        SimSkyParams, {k: v for k, v in sim_raw.items() if k in sky_keys}, source=source, where="sim"
     )
-    values["sim_imaging"] = _build_section(
-        SimImagingParams, {k: v for k, v in sim_raw.items() if k in imaging_keys}, source, "sim"
+    values["sim_imaging"] = parse_settings(
+        SimImagingParams, {k: v for k, v in sim_raw.items() if k in imaging_keys}, source=source, where="sim"
     )
     surveys_raw = _table(raw.get("surveys", {name: {} for name in SURVEYS}), source, "surveys")
     _reject_unknown(surveys_raw, set(SURVEYS), source, "surveys")
@@ -379,7 +243,7 @@ def parse_config(raw: dict[str, Any], *, source: str = CONFIG_NAME) -> Config:
     return Config(**values)
 
 
-def _build_survey(name: str, table: dict[str, Any], source: str) -> SurveySection:
+def _build_survey(name: str, table: dict[str, Any], source: str) -> SurveySettings:
     spec = get_survey(name)
     defaults = {
         "release": spec.release,
@@ -388,7 +252,7 @@ def _build_survey(name: str, table: dict[str, Any], source: str) -> SurveySectio
         "pixel_scale": spec.pixel_scale,
         "store": f"data/raw/{name}.zarr",
     }
-    section = _build_section(SurveySection, {**defaults, **table}, source, f"surveys.{name}")
+    section = parse_settings(SurveySettings, {**defaults, **table}, source=source, where=f"surveys.{name}")
     unknown_bands = [band for band in section.bands if band not in spec.bands]
     if unknown_bands or not section.bands or len(set(section.bands)) != len(section.bands):
         raise ConfigError(
@@ -415,16 +279,68 @@ def _reject_unknown(table: dict[str, Any], known: set[str], source: str, where: 
         )
 
 
-def _build_section(section_type: type, table: Any, source: str, where: str) -> Any:
+def parse_settings(settings_type: type[T], table: Any, *, source: str, where: str) -> T:
+    """Build a settings dataclass from a TOML table, checking its keys and their types.
+
+    Parameters
+    ----------
+    settings_type : type
+        The dataclass (its fields' type hints say what each key must hold; ints are accepted for floats).
+    table : dict
+        The table as read; missing keys take their defaults.
+    source : str
+        File named in error messages.
+    where : str
+        Name of the table (``train``, ``surveys.sdss`` ...), named in error messages.
+
+    Returns
+    -------
+    settings_type
+
+    Raises
+    ------
+    ConfigError
+        If the table holds an unknown key, a value of the wrong type or an invalid value.
+    """
     table = _table(table, source, where)
-    names = {item.name for item in fields(section_type)}
+    names = {item.name for item in fields(settings_type)}
     _reject_unknown(table, names, source, where)
-    hints = get_type_hints(section_type)
+    hints = get_type_hints(settings_type)
     values = {key: _coerce(value, hints[key], source, f"{where}.{key}") for key, value in table.items()}
     try:
-        return section_type(**values)
+        return settings_type(**values)
     except ValueError as error:
         raise ConfigError(f"{source}: [{where}] {error}") from None
+
+
+def override_settings(settings: T, **overrides: Any) -> T:
+    """``settings`` with every override that is not None applied and validated (flags over galtk.toml).
+
+    Parameters
+    ----------
+    settings : dataclass instance
+        The settings of a stage (from galtk.toml, or a run's snapshot).
+    **overrides
+        Field names and their new values; None leaves a field unchanged.
+
+    Returns
+    -------
+    A copy of ``settings``.
+
+    Raises
+    ------
+    ConfigError
+        If a name is not a setting or a value is invalid.
+    """
+    known = {item.name for item in fields(settings)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    values = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return dataclasses.replace(settings, **values)
+    except ValueError as error:
+        raise ConfigError(f"invalid setting: {error}") from None
 
 
 def _coerce(value: Any, expected: Any, source: str, key: str) -> Any:
@@ -462,8 +378,10 @@ def render_config(config: Config) -> str:
     emit("sim", "sim", {**dataclasses.asdict(config.sim_sky), **dataclasses.asdict(config.sim_imaging)})
     for index, (name, section) in enumerate(config.surveys.items()):
         emit(f"surveys.{name}", "surveys" if index == 0 else None, dataclasses.asdict(section))
-    for name in ("fetch", "crossmatch", "preprocess", "train"):
+    for name in ("fetch", "crossmatch", "preprocess"):
         emit(name, name, dataclasses.asdict(getattr(config, name)))
+    if config.train:
+        emit("train", "train", config.train)
     return "\n".join(lines)
 
 
@@ -480,7 +398,9 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} to TOML")
 
 
-def init_workspace(directory: str | Path, *, sim: bool, force: bool = False) -> Path:
+def init_workspace(
+    directory: str | Path, *, sim: bool, force: bool = False, train: dict[str, Any] | None = None
+) -> Path:
     """Create a workspace: the directory (if needed) and its ``galtk.toml``.
 
     Parameters
@@ -491,6 +411,8 @@ def init_workspace(directory: str | Path, *, sim: bool, force: bool = False) -> 
         Configure the built-in synthetic sky as the source of both surveys.
     force : bool
         Replace an existing ``galtk.toml``.
+    train : dict, optional
+        The ``[train]`` table to write.
 
     Returns
     -------
@@ -508,7 +430,7 @@ def init_workspace(directory: str | Path, *, sim: bool, force: bool = False) -> 
         raise ConfigError(f"{target} already exists; use --force to replace it")
     try:
         root.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(target, render_config(default_config(sim=sim)))
+        write_text_atomic(target, render_config(default_config(sim=sim, train=train)))
     except OSError as error:
         raise ConfigError(f"cannot write {target}: {error.strerror or error}") from None
     return target

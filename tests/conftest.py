@@ -171,20 +171,15 @@ def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     from sim_workspaces import preprocessed_sim_workspace
     from torch_threads import torch_on_one_thread
-    from typer.testing import CliRunner
 
-    from galtk.cli.app import app
+    from galtk.models.training.launch import prepare_workspace
+    from galtk.pipeline.workspace import load_workspace
 
     root = preprocessed_sim_workspace(tmp_path_factory.mktemp("trained") / "ws", n_objects=100, seed=5)
-    runner = CliRunner()
-    tiny = ["--iterations", "1", "--width", "0.0625", "--batch-size", "1", "--batch-pairs", "1"]
-    tiny += ["--sample-every", "0"]
-    commands = [
-        ["train", "--method", "ours", "--run", "ours", *tiny, "--device", "cpu"],
-        ["train", "--method", "cyclegan", "--run", "cyclegan", *tiny, "--device", "cpu"],
-    ]
+    workspace = load_workspace(root)
+    tiny = {"iterations": 1, "width": 0.0625, "batch_size": 1, "batch_pairs": 1, "sample_every": 0}
     with torch_on_one_thread():
-        for command in commands:
-            result = runner.invoke(app, [*command, "-w", str(root)])
-            assert result.exit_code == 0, result.output
+        for method in ("ours", "cyclegan"):
+            overrides = {"method": method, **tiny, "device": "cpu"}
+            prepare_workspace(workspace, overrides=overrides, name=method).train()
     return root

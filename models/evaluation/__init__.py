@@ -23,9 +23,12 @@ criteria
     Pass or fail: the worst band of each criterion against its threshold.
 figures, html, report
     The PNG figures, the index page, and the report directory (JSON, CSV, figures, HTML).
+pairs, translators, plan
+    The test pairs of a paired store, translating them with trained models, and ``galtk evaluate`` in a
+    workspace (choosing and naming the models).
 """
 
-from galtk.models.evaluation.errors import EvaluationError
+from galtk.errors import EvaluationError
 from galtk.models.evaluation.inputs import EvaluationSet
 from galtk.models.evaluation.report import write_report
 from galtk.models.evaluation.results import (

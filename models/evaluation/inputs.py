@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from galtk.models.evaluation.errors import EvaluationError
+from galtk.errors import EvaluationError
 from galtk.pipeline.surveys import SurveySpec, get_survey
 
 #: Method and direction names appear in file names: a letter or digit, then letters, digits, '.', '_', '-'.

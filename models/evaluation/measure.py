@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import fft
 
+from galtk.errors import EvaluationError
 from galtk.models.evaluation import metrics
-from galtk.models.evaluation.errors import EvaluationError
 
 #: Images converted to float64 and filtered together.
 DEFAULT_CHUNK_SIZE = 64

@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from galtk.errors import GaltkError
-from galtk.models.evaluation.errors import EvaluationError
-from galtk.pipeline.preprocess.regrid import regrid_cutouts
+from galtk.errors import EvaluationError, GaltkError
+from galtk.pipeline.preprocess.regrid import regrid_to_training_grid
 from galtk.pipeline.preprocess.transforms import inverse_rescale, rescale
 from galtk.pipeline.stores.cutout_store import STATE_DONE
 from galtk.pipeline.surveys import SurveySpec, get_survey
@@ -253,13 +252,8 @@ def regrid_to_sdss_grid(cfht_images: np.ndarray) -> np.ndarray:
     -------
     ndarray, shape (N, C, 64, 64), float32
     """
-    sdss, cfht = get_survey("sdss"), get_survey("cfht")
-    regridded = regrid_cutouts(
-        rescale(np.asarray(cfht_images, dtype=np.float32), cfht),
-        from_scale=cfht.pixel_scale,
-        to_scale=sdss.pixel_scale,
-        to_size=sdss.cutout_size,
-    )
+    cfht = get_survey("cfht")
+    regridded = regrid_to_training_grid(rescale(np.asarray(cfht_images, dtype=np.float32), cfht), cfht)
     return inverse_rescale(regridded, cfht) * np.float32(regridded_flux_factor())
 
 

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from galtk import __version__
+from galtk.errors import EvaluationError
 from galtk.models.evaluation import figures
 from galtk.models.evaluation.criteria import CRITERIA
-from galtk.models.evaluation.errors import EvaluationError
 from galtk.models.evaluation.html import render_index
 from galtk.models.evaluation.results import (
     PHOTOMETRY_KINDS,

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from galtk.errors import EvaluationError
 from galtk.models.evaluation import metrics
 from galtk.models.evaluation.criteria import CriterionOutcome, check_criteria, criteria_to_dict
-from galtk.models.evaluation.errors import EvaluationError
 from galtk.models.evaluation.inputs import EvaluationSet, check_generated, check_name
 from galtk.models.evaluation.measure import (
     DEFAULT_CHUNK_SIZE,

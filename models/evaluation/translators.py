@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from galtk.models.evaluation.errors import EvaluationError
+from galtk.errors import EvaluationError
 from galtk.models.evaluation.inputs import EvaluationSet, check_name
 from galtk.models.evaluation.pairs import TestPairs, regrid_to_sdss_grid
 from galtk.models.evaluation.results import (
@@ -35,12 +35,11 @@ from galtk.models.evaluation.results import (
     evaluate_method,
     measure_originals,
 )
+from galtk.models.translation.cutout_survey import CFHT_TO_SDSS, SDSS_TO_CFHT
 from galtk.pipeline.preprocess.transforms import inverse_rescale, rescale
 from galtk.pipeline.surveys import get_survey
 
-SDSS_TO_CFHT = "sdss2cfht"
-SDSS_TO_CFHT_REGRIDDED = "sdss2cfht-regridded"
-CFHT_TO_SDSS = "cfht2sdss"
+SDSS_TO_CFHT_REGRIDDED = f"{SDSS_TO_CFHT}-regridded"
 #: Every direction a report can hold, in report order.
 DIRECTIONS = (SDSS_TO_CFHT, SDSS_TO_CFHT_REGRIDDED, CFHT_TO_SDSS)
 #: Choices of the reference noise level sigma of the global-shape figure (see :func:`evaluate_translators`).

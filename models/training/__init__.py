@@ -1,1 +1,5 @@
-"""Training of the methods of SPEC section 5: losses, the method table, the trainer and its run directory."""
+"""``galtk train``: the trainer, the updates and losses of each stage, checkpoints and run directories.
+
+``batches`` holds where batches come from; the methods themselves are the records of
+:mod:`galtk.models.methods`.
+"""

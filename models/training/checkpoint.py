@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from galtk.errors import GaltkError
+from galtk.errors import CheckpointError
 from galtk.pipeline.replace import NEW_SUFFIX, remove_leftover, staging_path
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,6 @@ FORMAT = 1
 """Version of the checkpoint layout."""
 
 _NAME = re.compile(r"^iter_(\d{7,})\.pt$")
-
-
-class CheckpointError(GaltkError):
-    """A checkpoint is missing, unreadable, or was written by a different configuration."""
 
 
 def checkpoint_name(iteration: int) -> str:
@@ -124,6 +121,34 @@ def latest_checkpoint(directory: Path, map_location: torch.device | str = "cpu")
             return path, load_checkpoint(path, map_location)
         except CheckpointError as error:
             log.warning("skipping %s: %s", path, error)
+    return None
+
+
+def checkpoint_holding(run_root: Path, roles: Iterable[str], *, last_stage: bool = False) -> Path | None:
+    """The newest readable checkpoint of a run's first (or last) stage whose checkpoints hold ``roles``.
+
+    The one checkpoint finder of galtk: ``galtk train --frozen-from RUN`` takes the first stage holding the
+    frozen networks (step 1 of ``ours``), ``galtk translate`` and ``galtk evaluate`` the last stage holding
+    both generators (step 2 of ``ours``).
+
+    Parameters
+    ----------
+    run_root : Path
+        A run directory (its checkpoints are under ``checkpoints/STAGE/``).
+    roles : iterable of str
+        Network roles the checkpoint must hold (e.g. ``G_XY``, ``G_YX``).
+    last_stage : bool, optional
+        Search the stages from the last (default: from the first).
+
+    Returns
+    -------
+    Path or None
+    """
+    wanted = tuple(roles)
+    for stage_directory in sorted((run_root / "checkpoints").glob("*"), reverse=last_stage):
+        found = latest_checkpoint(stage_directory)
+        if found is not None and all(role in found[1]["networks"] for role in wanted):
+            return found[0]
     return None
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from galtk.models.training.config import resolve_device
+from galtk.models.training.settings import resolve_device
 
 
 @dataclass(frozen=True)

@@ -8,34 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from galtk.errors import GaltkError
+from galtk.models.methods import Method, resolve_method
+from galtk.models.training.batches.sources import StoreBatchSources
 from galtk.models.training.distributed import Distributed, from_environment
-from galtk.models.training.methods import TrainingMethod
 from galtk.models.training.run import RunDirectory, RunPlan, plan_run, start_run
-from galtk.models.training.trainer import DataFactory, TrainingObserver, TrainingReport, train
-from galtk.pipeline.workspace import TrainSection
-
-
-class RunData(DataFactory, Protocol):
-    """A data factory that can open every stage's data up front and describe it for the snapshot."""
-
-    def open_all(self, method: TrainingMethod, context: Distributed) -> list[Any]:
-        """Open the data of every stage (raising on missing inputs); returns objects with ``bands``."""
-        ...
-
-    def describe(self) -> dict[str, Any]:
-        """The data read (JSON-ready), for the run snapshot."""
-        ...
-
-
-class DataOpener(Protocol):
-    """Makes the :class:`RunData` of a launch from its settings (batch sizes, seed, memory mode)."""
-
-    def __call__(self, settings: TrainSection) -> RunData:
-        """The run's data for ``settings``."""
-        ...
+from galtk.models.training.settings import TrainSettings, train_settings
+from galtk.models.training.trainer import BatchSources, TrainingObserver, TrainingReport, train
+from galtk.pipeline.workspace import Workspace, override_settings
 
 
 @dataclass(frozen=True)
@@ -44,9 +26,9 @@ class LaunchRequest:
 
     Attributes
     ----------
-    method : TrainingMethod
+    method : Method
         The method.
-    settings : TrainSection
+    settings : TrainSettings
         Settings of a new run: ``[train]`` of galtk.toml with the flags applied.
     overrides : dict
         The flags given (None: not given), applied to a resumed run's saved settings.
@@ -60,8 +42,8 @@ class LaunchRequest:
         ``--frozen-from``: where a first stage's frozen networks come from.
     """
 
-    method: TrainingMethod
-    settings: TrainSection
+    method: Method
+    settings: TrainSettings
     overrides: dict[str, Any]
     runs: Path
     name: str | None = None
@@ -76,13 +58,13 @@ class Launch:
     request: LaunchRequest
     context: Distributed
     plan: RunPlan
-    data: RunData
+    sources: BatchSources
     bands: tuple[str, ...]
 
     def train(self, observer: TrainingObserver | None = None) -> TrainingReport:
         """Write the run snapshot (rank 0), then train every stage."""
         if self.context.is_main:
-            details: dict[str, Any] = {"bands": list(self.bands), "data": self.data.describe()}
+            details: dict[str, Any] = {"bands": list(self.bands), "data": self.sources.describe()}
             if self.request.frozen_from is not None:
                 details["frozen_from"] = str(self.request.frozen_from)
             launch = {"device": str(self.context.device), "world_size": self.context.world_size}
@@ -94,7 +76,7 @@ class Launch:
             self.request.method,
             self.plan.settings,
             run,
-            self.data,
+            self.sources,
             bands=self.bands,
             context=self.context,
             frozen_from=self.request.frozen_from,
@@ -102,15 +84,15 @@ class Launch:
         )
 
 
-def prepare(request: LaunchRequest, open_data: DataOpener, context: Distributed | None = None) -> Launch:
+def prepare(request: LaunchRequest, sources: BatchSources, context: Distributed | None = None) -> Launch:
     """Join the process group (under ``torchrun``), choose the run and open its data; nothing is written.
 
     Parameters
     ----------
     request : LaunchRequest
         What was asked.
-    open_data : DataOpener
-        Builds the run's data from its settings.
+    sources : BatchSources
+        Where the run's batches come from.
     context : Distributed, optional
         This process's place (default: from the ``torchrun`` environment and the ``device`` setting).
 
@@ -144,7 +126,51 @@ def prepare(request: LaunchRequest, open_data: DataOpener, context: Distributed 
     plan, problem = context.broadcast_object(decision)
     if plan is None:
         raise GaltkError(problem)
-    data = open_data(plan.settings)
-    opened = data.open_all(request.method, context)
+    opened = sources.open_all(request.method, context, plan.settings)
     bands = tuple(opened[0].bands)
-    return Launch(request, context, plan, data, bands)
+    return Launch(request, context, plan, sources, bands)
+
+
+def prepare_workspace(
+    workspace: Workspace,
+    *,
+    overrides: dict[str, Any],
+    name: str | None = None,
+    resume: bool = False,
+    frozen_from: str | Path | None = None,
+    context: Distributed | None = None,
+) -> Launch:
+    """Prepare ``galtk train`` in a workspace: ``[train]`` with the flags, on the cross-match outputs.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        The loaded workspace.
+    overrides : dict
+        Training settings given as flags (None: not given), including ``method``.
+    name : str, optional
+        The run's name (``--run``).
+    resume : bool, optional
+        Continue that run, or the latest run of the method.
+    frozen_from : str or Path, optional
+        Checkpoint or run holding the frozen networks of a first stage (relative to the workspace).
+    context : Distributed, optional
+        As for :func:`prepare`.
+
+    Returns
+    -------
+    Launch
+    """
+    settings = override_settings(train_settings(workspace), **overrides)
+    chosen = resolve_method(settings.method)
+    settings = override_settings(settings, method=chosen.name)
+    request = LaunchRequest(
+        method=chosen,
+        settings=settings,
+        overrides={key: value for key, value in overrides.items() if key != "method"},
+        runs=workspace.resolve(settings.runs),
+        name=name,
+        resume=resume,
+        frozen_from=workspace.resolve(frozen_from) if frozen_from is not None else None,
+    )
+    return prepare(request, StoreBatchSources.of_workspace(workspace), context)

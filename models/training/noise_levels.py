@@ -17,7 +17,7 @@ import torch
 
 from galtk.models.evaluation.metrics import noise_sigma
 from galtk.models.training.batches.loader import TrainingBatch
-from galtk.models.training.methods import SurveyImages, survey_images
+from galtk.models.training.updates import SurveyImages, survey_images
 
 #: Images of each survey measured (fewer if the batches of ``MAX_BATCHES`` iterations hold fewer).
 MEASURED_IMAGES = 256

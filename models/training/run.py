@@ -18,23 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from galtk import __version__
-from galtk.errors import GaltkError
+from galtk.errors import RunError
 from galtk.models.training.checkpoint import checkpoint_name
-from galtk.models.training.config import (
+from galtk.models.training.settings import (
     OPERATIONAL_KEYS,
+    TrainSettings,
     changed_settings,
     settings_from_dict,
     settings_to_dict,
-    with_overrides,
 )
 from galtk.pipeline.replace import write_text_atomic
-from galtk.pipeline.workspace import TrainSection
+from galtk.pipeline.workspace import override_settings
 
 SNAPSHOT_NAME = "run.json"
-
-
-class RunError(GaltkError):
-    """A run directory is missing, in the way, or does not match what is asked for."""
 
 
 @dataclass(frozen=True)
@@ -125,14 +121,14 @@ class RunPlan:
     ----------
     root : Path
         The run directory.
-    settings : TrainSection
+    settings : TrainSettings
         Settings of the launch (a resumed run's snapshot with the allowed overrides).
     resume : bool
         True when continuing an existing run.
     """
 
     root: Path
-    settings: TrainSection
+    settings: TrainSettings
     resume: bool
 
 
@@ -142,7 +138,7 @@ def plan_run(
     method: str,
     name: str | None,
     resume: bool,
-    settings: TrainSection,
+    settings: TrainSettings,
     overrides: dict[str, Any],
 ) -> RunPlan:
     """Choose the run directory and settings of a launch; nothing is written.
@@ -158,7 +154,7 @@ def plan_run(
         ``<method>-<UTC time>``, or with ``resume`` the most recent run of ``method``.
     resume : bool
         Continue an existing run.
-    settings : TrainSection
+    settings : TrainSettings
         Settings of a new run (galtk.toml with the flags applied).
     overrides : dict
         The flags given (None: not given); a resumed run applies them to its snapshot, and only
@@ -187,7 +183,7 @@ def plan_run(
     if snapshot.get("method") != method:
         raise RunError(f"run {root} trains method {snapshot.get('method')}, not {method}")
     saved = settings_from_dict(snapshot["settings"], source=str(run.snapshot))
-    resumed = with_overrides(saved, **overrides)
+    resumed = override_settings(saved, **overrides)
     fixed = [key for key in changed_settings(saved, resumed) if key not in OPERATIONAL_KEYS]
     if fixed:
         details = ", ".join(f"{key} {getattr(saved, key)!r} -> {getattr(resumed, key)!r}" for key in fixed)

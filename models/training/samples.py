@@ -64,7 +64,7 @@ def run_network(network: nn.Module, inputs: torch.Tensor, autocast: torch.dtype 
     try:
         arguments: tuple[torch.Tensor, ...] = (inputs,)
         module = getattr(network, "_orig_mod", network)
-        if isinstance(module, AugCGanGenerator):  # the registry builds them with LATENT_DIM
+        if isinstance(module, AugCGanGenerator):  # the method table builds them with LATENT_DIM
             arguments = (inputs, torch.zeros(inputs.shape[0], LATENT_DIM, device=inputs.device))
         device_type = inputs.device.type
         enabled = autocast is not None

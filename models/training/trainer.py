@@ -24,13 +24,14 @@ import torch
 from torch import nn
 
 from galtk import __version__
-from galtk.errors import GaltkError
+from galtk.errors import CheckpointError, TrainingError
+from galtk.models.methods import Method, build_networks, configure_method
 from galtk.models.training.batches.loader import TrainingBatch
 from galtk.models.training.checkpoint import (
     FORMAT,
-    CheckpointError,
     capture_rng_state,
     check_compatible,
+    checkpoint_holding,
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
@@ -38,32 +39,21 @@ from galtk.models.training.checkpoint import (
     restore_rng_state,
     save_checkpoint,
 )
-from galtk.models.training.config import (
+from galtk.models.training.distributed import Distributed, average_gradients, broadcast_parameters
+from galtk.models.training.logs import LossCsv, TensorBoardLog
+from galtk.models.training.noise_levels import measure_noise_levels
+from galtk.models.training.run import RunDirectory
+from galtk.models.training.samples import sample_sets, write_samples
+from galtk.models.training.settings import (
+    TrainSettings,
     autocast_dtype,
     learning_rate_factor,
     settings_to_dict,
     stage_iterations,
 )
-from galtk.models.training.distributed import Distributed, average_gradients, broadcast_parameters
-from galtk.models.training.logs import LossCsv, TensorBoardLog
-from galtk.models.training.methods import (
-    NOISE_EMULATORS,
-    Stage,
-    TrainingMethod,
-    Update,
-    build_stage_networks,
-    configure_method,
-)
-from galtk.models.training.noise_levels import measure_noise_levels
-from galtk.models.training.run import RunDirectory
-from galtk.models.training.samples import sample_sets, write_samples
-from galtk.pipeline.workspace import TrainSection
+from galtk.models.training.updates import NOISE_EMULATORS, Stage, Update
 
 log = logging.getLogger(__name__)
-
-
-class TrainingError(GaltkError):
-    """Training cannot go on (non-finite losses, missing frozen networks)."""
 
 
 class BatchSource(Protocol):
@@ -78,11 +68,22 @@ class BatchSource(Protocol):
         ...
 
 
-class DataFactory(Protocol):
-    """Makes the batch source of a stage for this process."""
+class BatchSources(Protocol):
+    """Where a run's batches come from: the :class:`BatchSource` of each stage, for this process.
 
-    def __call__(self, stage: Stage, context: Distributed) -> BatchSource:
+    :class:`galtk.models.training.batches.sources.StoreBatchSources` (the cross-match outputs) in a real run.
+    """
+
+    def __call__(self, stage: Stage, context: Distributed, settings: TrainSettings) -> BatchSource:
         """Batches of ``stage`` (its ``cfht_array``) for rank ``context.rank`` of ``context.world_size``."""
+        ...
+
+    def open_all(self, method: Method, context: Distributed, settings: TrainSettings) -> list[Any]:
+        """Open the sources of every stage (raising on missing inputs); returns objects with ``bands``."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """The data read (JSON-ready), for the run snapshot."""
         ...
 
 
@@ -145,10 +146,10 @@ class TrainingReport:
 
 
 def train(
-    method: TrainingMethod,
-    settings: TrainSection,
+    method: Method,
+    settings: TrainSettings,
     run: RunDirectory,
-    data: DataFactory,
+    data: BatchSources,
     *,
     bands: Sequence[str],
     context: Distributed | None = None,
@@ -159,13 +160,13 @@ def train(
 
     Parameters
     ----------
-    method : TrainingMethod
-        What to train (``galtk.models.training.methods.training_method``).
-    settings : TrainSection
+    method : Method
+        What to train (a record of :data:`galtk.models.methods.METHODS`).
+    settings : TrainSettings
         Iterations per stage, batch sizes, optimisation, device, precision, intervals.
     run : RunDirectory
         The run directory (its snapshot written already); checkpoints found there are resumed from.
-    data : DataFactory
+    data : BatchSources
         Batches of each stage for this process.
     bands : sequence of str
         Band names of the images (their count sets the networks' input channels).
@@ -227,10 +228,10 @@ def stage_seed(seed: int, stage_index: int, rank: int) -> int:
 
 
 def _frozen_source(
-    method: TrainingMethod,
+    method: Method,
     index: int,
     run: RunDirectory,
-    settings: TrainSection,
+    settings: TrainSettings,
     frozen_from: Path | None,
     context: Distributed,
 ) -> Path:
@@ -264,11 +265,10 @@ def _find_frozen_checkpoint(source: Path, roles: Sequence[str]) -> tuple[Path | 
         return source, ""
     if not source.is_dir():
         return None, f"--frozen-from {source}: no such checkpoint file or run directory"
-    for stage_directory in sorted((source / "checkpoints").glob("*")):
-        found = latest_checkpoint(stage_directory)
-        if found is not None and all(role in found[1]["networks"] for role in roles):
-            return found[0], ""
-    return None, f"--frozen-from {source}: no checkpoint there holds {', '.join(roles)}"
+    found = checkpoint_holding(source, roles)
+    if found is None:
+        return None, f"--frozen-from {source}: no checkpoint there holds {', '.join(roles)}"
+    return found, ""
 
 
 class _StageRunner:
@@ -277,10 +277,10 @@ class _StageRunner:
     def __init__(
         self,
         *,
-        method: TrainingMethod,
+        method: Method,
         stage: Stage,
         index: int,
-        settings: TrainSection,
+        settings: TrainSettings,
         run: RunDirectory,
         bands: tuple[str, ...],
         context: Distributed,
@@ -304,9 +304,9 @@ class _StageRunner:
 
     def _build(self) -> None:
         torch.manual_seed(self.settings.seed + self.index)  # identical initial weights on every rank
-        self.networks = build_stage_networks(
+        self.networks = build_networks(
             self.method,
-            self.stage,
+            roles=self.stage.roles,
             bands=len(self.bands),
             width=self.settings.width,
             device=self.device,
@@ -421,7 +421,7 @@ class _StageRunner:
                 if role in self.networks and role not in self.stage.frozen:
                     self.networks[role].set_noise_units(*units)
 
-    def _start(self, frozen_source: Callable[[], Path], data: DataFactory) -> int:
+    def _start(self, frozen_source: Callable[[], Path], data: BatchSources) -> int:
         """Build, then load the newest checkpoint or else the frozen networks; return the iterations done."""
         self._build()
         found = None
@@ -435,7 +435,7 @@ class _StageRunner:
             return done
         if self.stage.frozen:
             self._load_frozen(frozen_source())
-        self._use_measured_noise(data(self.stage, self.context))
+        self._use_measured_noise(data(self.stage, self.context, self.settings))
         broadcast_parameters(list(self.networks.values()))
         torch.manual_seed(stage_seed(self.settings.seed, self.index, self.context.rank))
         return 0
@@ -443,7 +443,7 @@ class _StageRunner:
     # -------------------------------------------------------------------------------------------- the loop
 
     def run(
-        self, data: DataFactory, frozen_source: Callable[[], Path], observer: TrainingObserver | None
+        self, data: BatchSources, frozen_source: Callable[[], Path], observer: TrainingObserver | None
     ) -> StageResult:
         """Train the stage to its iterations (:func:`stage_iterations`); return what this launch did.
 
@@ -458,7 +458,7 @@ class _StageRunner:
             found = list_checkpoints(self.run_dir.checkpoints(self.stage.name))
             result.checkpoint = found[-1][1] if found else None
             return result
-        source = data(self.stage, self.context)
+        source = data(self.stage, self.context, self.settings)
         main = self.context.is_main
         csv = LossCsv(self.run_dir.losses, self.stage_names) if main else None
         board = TensorBoardLog(self.run_dir.tensorboard, self._global_step(first)) if main else None

@@ -19,7 +19,7 @@ docs/translate.md explains the rules for users; in the order they are applied:
   bilinear, flux-conserving resampling; images too small or too rotated to cover the grid are refused).
 - **Finite pixels.** A NaN or infinite pixel on the cutout grid is an error.
 
-Every problem raises a :class:`~galtk.models.translation.cutout_errors.InputCutoutError` subclass whose
+Every problem raises a :class:`~galtk.errors.InputCutoutError` subclass whose
 message starts with the file(s) concerned.
 """
 
@@ -38,7 +38,7 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
-from galtk.models.translation.cutout_errors import (
+from galtk.errors import (
     DuplicateBands,
     MissingBands,
     MissingWcs,
@@ -60,7 +60,7 @@ from galtk.models.translation.cutout_survey import (
     pixel_units,
     resolve_survey,
 )
-from galtk.pipeline.sources.fits import _BAND_KEYWORDS, _band_of
+from galtk.pipeline.fits_headers import BAND_KEYWORDS, band_of
 from galtk.pipeline.surveys import BANDS, SurveySpec, get_survey
 
 
@@ -275,7 +275,7 @@ def _cube_planes(path: Path, index: int, hdu: fits.ImageHDU, primary: fits.Heade
         )
     wcs = _celestial_wcs(header, origin, cube=True)
     return [
-        BandImage(_band_of(name, BANDS), name, data[plane], header, primary, wcs, origin)
+        BandImage(band_of(name, BANDS), name, data[plane], header, primary, wcs, origin)
         for plane, name in enumerate(names)
     ]
 
@@ -297,15 +297,15 @@ def _hdu_images(path: Path, planes: list[tuple[int, fits.ImageHDU]], primary: fi
     for index, hdu in planes:
         origin = f"{path}[{index}]" if len(planes) > 1 else str(path)
         header = hdu.header
-        candidates = [str(header[key]).strip() for key in _BAND_KEYWORDS if header.get(key)]
+        candidates = [str(header[key]).strip() for key in BAND_KEYWORDS if header.get(key)]
         candidates += [str(header.get("EXTNAME", "")).strip()]
         if len(planes) == 1:
             candidates += reversed([token for token in re.split(r"[-_.]", path.name) if token])
-        filter_name = next((name for name in candidates if _band_of(name, BANDS)), "")
+        filter_name = next((name for name in candidates if band_of(name, BANDS)), "")
         data = _data(hdu, origin)
         images.append(
             BandImage(
-                _band_of(filter_name, BANDS) if filter_name else None,
+                band_of(filter_name, BANDS) if filter_name else None,
                 filter_name,
                 data.reshape(data.shape[-2:]),
                 header,
@@ -322,7 +322,7 @@ def _hdu_images(path: Path, planes: list[tuple[int, fits.ImageHDU]], primary: fi
     if len(images) == 1 and images[0].band is None:
         raise MissingBands(
             str(path),
-            f"cannot tell its band (no {'/'.join(_BAND_KEYWORDS)} keyword, EXTNAME or band token in the "
+            f"cannot tell its band (no {'/'.join(BAND_KEYWORDS)} keyword, EXTNAME or band token in the "
             "file name)",
         )
     return images

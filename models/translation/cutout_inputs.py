@@ -12,7 +12,7 @@ bar knows the total):
   the store's unit, centred on the row's ra/dec.
 
 Iterating yields each good :class:`~galtk.models.translation.cutout_fits.InputCutout`; a bad input (any
-:class:`~galtk.models.translation.cutout_errors.InputCutoutError`) is skipped and recorded in
+:class:`~galtk.errors.InputCutoutError`) is skipped and recorded in
 :attr:`InputBatch.rejected` with the file and the reason, and iteration goes on.
 """
 
@@ -29,18 +29,19 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 
-from galtk.errors import GaltkError, StoreError
-from galtk.models.translation.cutout_errors import (
+from galtk.errors import (
+    GaltkError,
     InputCutoutError,
     MissingBands,
     NonFinitePixels,
+    StoreError,
     SurveyMismatch,
     UnitError,
     UnreadableInput,
 )
 from galtk.models.translation.cutout_fits import InputCutout, read_cutout
 from galtk.models.translation.cutout_survey import UNITS, normalise_units, resolve_survey
-from galtk.pipeline.sources.fits import _band_of
+from galtk.pipeline.fits_headers import band_of
 from galtk.pipeline.stores.cutout_store import STATE_DONE, STATE_PENDING, CutoutStore, is_store
 from galtk.pipeline.surveys import BANDS, SURVEYS, SurveySpec
 
@@ -246,7 +247,7 @@ def _band_group_key(path: Path) -> str | None:
     """The file's path with its last band token replaced by ``{band}``, or None if its name has none."""
     parts = re.split(r"([-_.])", path.name)
     for index in range(len(parts) - 1, -1, -1):
-        if parts[index] not in ("", "-", "_", ".") and _band_of(parts[index], BANDS):
+        if parts[index] not in ("", "-", "_", ".") and band_of(parts[index], BANDS):
             return str(path.parent / "".join([*parts[:index], "{band}", *parts[index + 1 :]]))
     return None
 

@@ -22,21 +22,19 @@ from astropy.io import fits
 from astropy.wcs import WCS
 from astropy.wcs.utils import proj_plane_pixel_area
 
-from galtk.errors import GaltkError
-from galtk.models.translation.cutout_errors import SurveyMismatch, UnitError, WrongShape
+from galtk.errors import GaltkError, SurveyMismatch, UnitError, WrongShape
+from galtk.pipeline.fits_headers import SECOND_I_FILTERS, UNIT_ZEROPOINTS, ZEROPOINT_KEYWORDS
 from galtk.pipeline.preprocess.transforms import NANOMAGGIES_PER_UNIT
-from galtk.pipeline.sources.fits import _SECOND_I_FILTER, _ZEROPOINT_KEYWORDS
 from galtk.pipeline.surveys import SURVEYS, SurveySpec, get_survey
 
+#: The two translation directions.
+SDSS_TO_CFHT = "sdss2cfht"
+CFHT_TO_SDSS = "cfht2sdss"
 #: Translation directions: name -> (input survey, output survey).
-DIRECTIONS: dict[str, tuple[str, str]] = {"sdss2cfht": ("sdss", "cfht"), "cfht2sdss": ("cfht", "sdss")}
+DIRECTIONS: dict[str, tuple[str, str]] = {SDSS_TO_CFHT: ("sdss", "cfht"), CFHT_TO_SDSS: ("cfht", "sdss")}
 #: Pixel units galtk reads and writes (names as in
 #: :data:`galtk.pipeline.preprocess.transforms.NANOMAGGIES_PER_UNIT`).
 UNITS: tuple[str, ...] = tuple(NANOMAGGIES_PER_UNIT)
-#: AB magnitude of one pixel unit, per unit galtk knows (22.5 for nanomaggies, 30 for CFHT's ADU).
-UNIT_ZEROPOINTS: dict[str, float] = {
-    unit: float(22.5 - 2.5 * np.log10(factor)) for unit, factor in NANOMAGGIES_PER_UNIT.items()
-}
 #: Relative difference between an input's pixel scale and a survey's that still identifies the survey.
 PIXEL_SCALE_TOLERANCE = 0.05
 #: Band whose image sets the cutout centre and is checked for shape.
@@ -83,7 +81,7 @@ class BandImage:
     @property
     def preference(self) -> int:
         """Lower is preferred among images of one band (the second CFHT i filter comes last)."""
-        return 1 if self.filter_name.lower() in _SECOND_I_FILTER else 0
+        return 1 if self.filter_name.lower() in SECOND_I_FILTERS else 0
 
 
 def direction_from(survey: SurveySpec | str) -> str:
@@ -279,7 +277,7 @@ def _band_unit(image: BandImage, spec: SurveySpec) -> tuple[str | None, float, s
             f"give the unit with --units ({' or '.join(UNITS)})",
         )
     for header in headers:
-        for key in _ZEROPOINT_KEYWORDS:
+        for key in ZEROPOINT_KEYWORDS:
             if key in header:
                 try:
                     zeropoint = float(header[key])

@@ -37,15 +37,13 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 
 from galtk import __version__
-from galtk.errors import GaltkError
-from galtk.models.translation.cutout_survey import DIRECTIONS, UNIT_ZEROPOINTS
-from galtk.pipeline.geometry import cutout_wcs
+from galtk.errors import GaltkError, OutputExists
+from galtk.models.translation.cutout_survey import DIRECTIONS
+from galtk.pipeline.fits_headers import cutout_header
 from galtk.pipeline.replace import check_creatable, remove_leftover, staging_path
 from galtk.pipeline.surveys import SurveySpec, get_survey
 
 NOISELESS_EXTNAME = "NOISELESS"
-#: BUNIT written for each galtk pixel unit.
-BUNIT_OF_UNIT: dict[str, str] = {"nanomaggy": "nanomaggy", "adu_zp30": "adu"}
 #: Provenance keys -> (FITS keyword, comment, required).
 PROVENANCE_KEYWORDS: dict[str, tuple[str, str | None, bool]] = {
     "method": ("METHOD", "translation method", True),
@@ -59,10 +57,6 @@ PROVENANCE_KEYWORDS: dict[str, tuple[str, str | None, bool]] = {
 
 #: Longest string value still given a comment (a longer one continues over CONTINUE cards without it).
 _COMMENTED_LENGTH = 45
-
-
-class OutputExists(GaltkError):
-    """The output file exists and overwriting was not asked for."""
 
 
 def write_translated(
@@ -168,7 +162,7 @@ def translated_hdulist(
     extra = None if noiseless is None else _checked_cube(noiseless, bands, "noiseless")
     if extra is not None and extra.shape != data.shape:
         raise ValueError(f"noiseless has shape {extra.shape}, the cube {data.shape}")
-    header = translated_header(
+    header = cutout_header(
         survey=spec, centre=centre, bands=bands, size=data.shape[-1], pixel_scale=pixel_scale
     )
     primary = fits.PrimaryHDU(data, header=header.copy())
@@ -178,46 +172,6 @@ def translated_hdulist(
         hdus.append(fits.ImageHDU(extra, header=header.copy(), name=NOISELESS_EXTNAME))
         hdus[-1].header.add_comment("The translation without emulated noise.")
     return hdus
-
-
-def translated_header(
-    *,
-    survey: SurveySpec,
-    centre: SkyCoord,
-    bands: Sequence[str],
-    size: int,
-    pixel_scale: float | None = None,
-) -> fits.Header:
-    """WCS, unit, survey and band keywords of a translated cube (no provenance).
-
-    Parameters
-    ----------
-    survey : SurveySpec
-        Target survey.
-    centre : astropy.coordinates.SkyCoord
-        Centre of the cube.
-    bands : sequence of str
-        Band of each plane.
-    size : int
-        Side of the cube in pixels.
-    pixel_scale : float, optional
-        Arcsec per pixel (default: the survey's).
-
-    Returns
-    -------
-    astropy.io.fits.Header
-    """
-    icrs = centre.icrs
-    scale = survey.pixel_scale if pixel_scale is None else float(pixel_scale)
-    header = cutout_wcs(float(icrs.ra.deg), float(icrs.dec.deg), scale, size).to_header()
-    header.remove("MJDREF", ignore_missing=True)
-    header["BUNIT"] = (BUNIT_OF_UNIT[survey.unit], f"pixel unit ({survey.unit})")
-    header["PHOTZP"] = (UNIT_ZEROPOINTS[survey.unit], "AB magnitude of one BUNIT")
-    header["SURVEY"] = (survey.name, f"grid, unit and noise of {survey.title}")
-    header["BANDS"] = (",".join(bands), "band of each plane, in order")
-    for number, band in enumerate(bands, start=1):
-        header[f"FILTER{number:02d}"] = (band, f"band of plane {number}")
-    return header
 
 
 def _checked_cube(cube: np.ndarray, bands: Sequence[str], name: str) -> np.ndarray:

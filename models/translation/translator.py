@@ -35,30 +35,24 @@ import torch
 from astropy.io import fits
 from torch import nn
 
-from galtk.errors import GaltkError
+from galtk.errors import CheckpointError, GaltkError, InputCutoutError, TranslationError
+from galtk.models.methods import METHODS, build_networks, resolve_method, same_networks
 from galtk.models.networks.augcgan import LATENT_DIM
-from galtk.models.registry import build_networks
-from galtk.models.training.checkpoint import CheckpointError, latest_checkpoint, load_checkpoint
-from galtk.models.training.methods import TRAINING_METHODS, training_method
+from galtk.models.training.checkpoint import checkpoint_holding, load_checkpoint
 from galtk.models.training.run import SNAPSHOT_NAME, latest_run
-from galtk.models.translation.cutout_errors import InputCutoutError
 from galtk.models.translation.cutout_fits import InputCutout, read_cutout
-from galtk.models.translation.cutout_survey import DIRECTIONS
+from galtk.models.translation.cutout_survey import CFHT_TO_SDSS, DIRECTIONS, SDSS_TO_CFHT
 from galtk.models.translation.translated_fits import translated_hdulist
-from galtk.pipeline.preprocess.regrid import regrid_cutouts
+from galtk.pipeline.preprocess.regrid import regrid_to_training_grid, training_grid
 from galtk.pipeline.preprocess.transforms import inverse_rescale, rescale
 from galtk.pipeline.surveys import SurveySpec, get_survey
 
 log = logging.getLogger(__name__)
 
 #: Generator role of each direction.
-GENERATOR_OF_DIRECTION: dict[str, str] = {"sdss2cfht": "G_XY", "cfht2sdss": "G_YX"}
+GENERATOR_OF_DIRECTION: dict[str, str] = {SDSS_TO_CFHT: "G_XY", CFHT_TO_SDSS: "G_YX"}
 #: Noise Emulator role of each target survey.
 NOISE_EMULATOR_OF_SURVEY: dict[str, str] = {"sdss": "NE_X", "cfht": "NE_Y"}
-
-
-class TranslationError(GaltkError):
-    """A model cannot be found or loaded, or cannot translate the given images."""
 
 
 @dataclass(frozen=True)
@@ -178,9 +172,14 @@ class Translator:
         return all(role in self._networks for role in NOISE_EMULATOR_OF_SURVEY.values())
 
     @property
+    def draws_latent_codes(self) -> bool:
+        """True when the generators take a latent code drawn per seed (AugCGAN, see the method table)."""
+        return resolve_method(self.method).latent_codes
+
+    @property
     def is_stochastic(self) -> bool:
         """True when different seeds give different translations (Noise Emulators or AugCGAN codes)."""
-        return self.has_noise_emulators or self.method == "augcgan"
+        return self.has_noise_emulators or self.draws_latent_codes
 
     def output_grid(self, direction: str) -> tuple[SurveySpec, int, float]:
         """Target survey, output size in pixels and pixel scale (arcsec) of a direction.
@@ -196,9 +195,9 @@ class Translator:
             ``(survey, size, pixel_scale)``.
         """
         target = get_survey(_check_direction(direction)[1])
-        if target.name == "cfht" and self.cfht_array == "regridded":
-            sdss = get_survey("sdss")
-            return target, sdss.cutout_size, sdss.pixel_scale
+        grid = training_grid().get(target.name)
+        if grid is not None and self.cfht_array == "regridded":
+            return target, grid.size, grid.pixel_scale
         return target, target.cutout_size, target.pixel_scale
 
     def output_flux_factor(self, direction: str) -> float:
@@ -262,11 +261,8 @@ class Translator:
         if not np.isfinite(data).all():
             raise TranslationError("the images hold NaN or infinite pixels")
         rescaled = rescale(data, units or source.unit)
-        if source.name == "cfht" and self.cfht_array == "regridded":
-            sdss = get_survey("sdss")
-            rescaled = regrid_cutouts(
-                rescaled, from_scale=source.pixel_scale, to_scale=sdss.pixel_scale, to_size=sdss.cutout_size
-            )
+        if self.cfht_array == "regridded":
+            rescaled = regrid_to_training_grid(rescaled, source)
         generator = self._networks[GENERATOR_OF_DIRECTION[direction]]
         emulator = self._networks.get(NOISE_EMULATOR_OF_SURVEY[target.name])
         noisy_out = np.empty((len(data), len(self.bands), size, size), np.float32)
@@ -276,7 +272,7 @@ class Translator:
             batch = torch.from_numpy(np.ascontiguousarray(rescaled[start:stop])).to(self.device)
             batch_seeds = seeds[start:stop]
             with torch.inference_mode():
-                if self.method == "augcgan":
+                if self.draws_latent_codes:
                     clean = generator(batch, torch.zeros(len(batch_seeds), LATENT_DIM, device=self.device))
                     noisy = generator(batch, _latent_codes(batch_seeds).to(self.device)) if noise else clean
                 else:
@@ -377,7 +373,7 @@ def find_checkpoint(
                 f"--run {run}: no run directory (with {SNAPSHOT_NAME}) there or under {runs}"
             )
     else:
-        name = training_method(method or "ours").name
+        name = resolve_method(method or "ours").name
         try:
             root = latest_run(runs, name)
         except GaltkError:
@@ -385,12 +381,9 @@ def find_checkpoint(
                 f"no run of {name} under {runs}: train one with `galtk train --method {name}`, or name a"
                 " run (--run) or a checkpoint file (--checkpoint)"
             ) from None
-    for stage_directory in sorted((root / "checkpoints").glob("*"), reverse=True):
-        found = latest_checkpoint(stage_directory)
-        if found is not None and all(
-            role in found[1]["networks"] for role in GENERATOR_OF_DIRECTION.values()
-        ):
-            return found[0]
+    found = checkpoint_holding(root, GENERATOR_OF_DIRECTION.values(), last_stage=True)
+    if found is not None:
+        return found
     raise TranslationError(
         f"run {root} has no checkpoint holding generators yet (ours translates after step 2 has started)"
     )
@@ -431,12 +424,12 @@ def load_translator(
     except CheckpointError as error:
         raise TranslationError(str(error)) from None
     stored_method = str(state.get("method", ""))
-    if stored_method not in TRAINING_METHODS:
+    if stored_method not in METHODS:
         raise TranslationError(f"{path} is not a galtk training checkpoint (no known method in it)")
-    chosen = training_method(stored_method)
-    if method is not None and training_method(method).name not in _same_model(chosen.name):
+    chosen = resolve_method(stored_method)
+    if method is not None and not same_networks(method, chosen.name):
         raise TranslationError(
-            f"{path} is a checkpoint of {chosen.name}, not of {training_method(method).name}"
+            f"{path} is a checkpoint of {chosen.name}, not of {resolve_method(method).name}"
         )
     stored_bands = tuple(state.get("bands", ()))
     if bands is not None and stored_bands != tuple(bands):
@@ -452,9 +445,7 @@ def load_translator(
             f" {state.get('stage', '?')} stage, which trains no generator"
         )
     width = float(state["width"])
-    built = build_networks(
-        chosen.networks or chosen.name, bands=len(stored_bands), width=width, device=device
-    )
+    built = build_networks(chosen, bands=len(stored_bands), width=width, device=device)
     roles = [
         *GENERATOR_OF_DIRECTION.values(),
         *(r for r in NOISE_EMULATOR_OF_SURVEY.values() if r in weights),
@@ -480,20 +471,13 @@ def load_translator(
         checkpoint_sha256=file_sha256(path),
         bands=stored_bands,
         width=width,
-        cfht_array=chosen.stages[-1].cfht_array,
+        cfht_array=chosen.cfht_array,
         networks=networks,
         device=torch.device(device),
         iteration=iteration,
         stage_iterations=total,
         stage=str(state.get("stage", "")),
     )
-
-
-def _same_model(name: str) -> tuple[str, ...]:
-    """Method names whose checkpoints hold the same translation networks as ``name``'s."""
-    if name in ("ours", "ours-step2"):
-        return ("ours", "ours-step2")
-    return (name,)
 
 
 def sample_seeds(seed: int, count: int, samples: int) -> list[list[int]]:

@@ -33,18 +33,22 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from galtk import __version__
-from galtk.errors import GaltkError, StoreError
+from galtk.errors import CrossmatchError, StoreError
 from galtk.pipeline.crossmatch.matching import PositionalMatch, match_positions, split_pairs
 from galtk.pipeline.crossmatch.peaks import PeakFinder, peak_offsets
+from galtk.pipeline.crossmatch.settings import CrossmatchOutputs, CrossmatchSettings
 from galtk.pipeline.crossmatch.subset import copy_rows
 from galtk.pipeline.replace import check_creatable, remove_leftover, staging_path, swap_in
 from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutStore, ExtraArray, is_store
 from galtk.pipeline.stores.paired import PairedStore, is_paired_store
+
+if TYPE_CHECKING:
+    from galtk.pipeline.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -56,70 +60,57 @@ StageCallback = Callable[[str, int], None]
 ProgressCallback = Callable[[int], None]
 
 
-class CrossmatchError(GaltkError):
-    """The inputs or settings of a cross-match cannot give a usable data set."""
-
-
-@dataclass(frozen=True)
-class CrossmatchSettings:
-    """Settings of a cross-match (paper values by default).
+def crossmatch_workspace(
+    workspace: Workspace,
+    settings: CrossmatchSettings | None = None,
+    *,
+    sdss: str | Path | None = None,
+    cfht: str | Path | None = None,
+    overwrite: bool = False,
+    on_stage: StageCallback | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[dict[str, Any], CrossmatchOutputs]:
+    """Cross-match the raw stores of a workspace (``galtk crossmatch``).
 
     Parameters
     ----------
-    radius_arcsec : float
-        Largest separation of a positional match.
-    peak_tolerance_px : float
-        Largest distance of the two peaks, in pixels of the reference (first) survey.
-    peak_smoothing_arcsec, peak_search_arcsec : float
-        Peak finder settings (:class:`galtk.pipeline.crossmatch.peaks.PeakFinder`).
-    n_test : int, optional
-        Number of test pairs.
-    test_fraction : float, optional
-        Fraction of test pairs; used instead of ``n_test`` when given.
-    seed : int
-        Seed of the split.
+    workspace : Workspace
+        The loaded workspace.
+    settings : CrossmatchSettings, optional
+        Default: ``[crossmatch]`` of its galtk.toml; output paths are taken relative to the workspace.
+    sdss, cfht : str or Path, optional
+        Raw stores to match instead of the surveys' ``store`` settings.
+    overwrite, on_stage, on_progress
+        As for :func:`crossmatch`.
+
+    Returns
+    -------
+    summary : dict
+        The summary (also written to the summary path).
+    outputs : CrossmatchOutputs
+        Where it was written.
     """
-
-    radius_arcsec: float = 1.0
-    peak_tolerance_px: float = 1.0
-    peak_smoothing_arcsec: float = 0.6
-    peak_search_arcsec: float = 4.0
-    n_test: int | None = 2500
-    test_fraction: float | None = None
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.radius_arcsec <= 0 or self.peak_tolerance_px <= 0:
-            raise CrossmatchError("the match radius and the peak tolerance must be positive")
-        if self.n_test is None and self.test_fraction is None:
-            raise CrossmatchError("give a number of test pairs or a test fraction")
-        if self.test_fraction is not None and not 0.0 < self.test_fraction < 1.0:
-            raise CrossmatchError(f"the test fraction must be between 0 and 1, got {self.test_fraction}")
-        if self.test_fraction is None and self.n_test is not None and self.n_test < 1:
-            raise CrossmatchError(f"the number of test pairs must be at least 1, got {self.n_test}")
-
-
-@dataclass(frozen=True)
-class CrossmatchOutputs:
-    """Where a cross-match writes.
-
-    Attributes
-    ----------
-    paired : Path
-        The paired store.
-    unpaired : dict of str to Path
-        One unpaired store per survey.
-    summary : Path
-        The JSON summary.
-    """
-
-    paired: Path
-    unpaired: dict[str, Path]
-    summary: Path
-
-    def all(self) -> list[Path]:
-        """Every output path."""
-        return [self.paired, *self.unpaired.values(), self.summary]
+    settings = settings or workspace.config.crossmatch
+    outputs = CrossmatchOutputs(
+        paired=workspace.resolve(settings.paired),
+        unpaired={
+            "sdss": workspace.resolve(settings.unpaired_sdss),
+            "cfht": workspace.resolve(settings.unpaired_cfht),
+        },
+        summary=workspace.resolve(settings.summary),
+    )
+    reference = workspace.resolve(sdss) if sdss else workspace.store_path("sdss")
+    other = workspace.resolve(cfht) if cfht else workspace.store_path("cfht")
+    summary = crossmatch(
+        reference,
+        other,
+        outputs,
+        settings=settings,
+        overwrite=overwrite,
+        on_stage=on_stage,
+        on_progress=on_progress,
+    )
+    return summary, outputs
 
 
 def crossmatch(
@@ -129,7 +120,6 @@ def crossmatch(
     *,
     settings: CrossmatchSettings | None = None,
     overwrite: bool = False,
-    workers: int = 2,
     on_stage: StageCallback | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
@@ -144,11 +134,9 @@ def crossmatch(
     outputs : CrossmatchOutputs
         Paths to write; ``outputs.unpaired`` is keyed by the two stores' survey names.
     settings : CrossmatchSettings, optional
-        Radius, peak test and split.
+        Radius, peak test, split and reading threads (its output paths are not used: see ``outputs``).
     overwrite : bool
         Replace existing outputs (only once all new outputs are complete).
-    workers : int
-        Threads reading cutouts.
     on_stage : callable, optional
         Called with (stage description, number of rows it processes) when a stage that reads images starts.
     on_progress : callable, optional
@@ -167,6 +155,7 @@ def crossmatch(
         If the settings cannot give train and test pairs.
     """
     settings = settings or CrossmatchSettings()
+    workers = settings.workers
     started = time.perf_counter()
     stores = (_open_input(reference), _open_input(other))
     names = tuple(store.schema.survey for store in stores)
@@ -269,8 +258,8 @@ def _plan(
         is_test = split_pairs(
             ids[0][pair_rows[0]],
             ids[1][pair_rows[1]],
-            n_test=None if settings.test_fraction is not None else settings.n_test,
-            test_fraction=settings.test_fraction,
+            n_test=None if settings.test_fraction > 0 else settings.n_test,
+            test_fraction=settings.test_fraction or None,
             seed=settings.seed,
         )
     except ValueError as error:

@@ -18,15 +18,16 @@ import multiprocessing
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from galtk.errors import StoreError
+from galtk.errors import ConfigError, StoreError, UsageError
 from galtk.pipeline.replace import (
     recover_interrupted_swap,
     remove_leftover,
@@ -46,6 +47,9 @@ from galtk.pipeline.stores.cutout_store import (
     remove_store,
 )
 from galtk.pipeline.surveys import SurveySpec
+
+if TYPE_CHECKING:
+    from galtk.pipeline.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -322,3 +326,87 @@ def _check_same_origin(
         store.ids, np.asarray(objects.ids, dtype=object)
     ):
         raise StoreError(f"{store.path} holds a different object list; use --overwrite to replace it")
+
+
+@dataclass(frozen=True)
+class FetchCallbacks:
+    """Progress of one survey's fetch (see :func:`fetch_survey`'s ``on_*`` parameters)."""
+
+    on_start: Callable[[int, int], None] | None = None
+    on_progress: Callable[[int], None] | None = None
+    on_bytes: Callable[[int], None] | None = None
+
+
+def fetch_workspace(
+    workspace: Workspace,
+    surveys: Sequence[str] = (),
+    *,
+    source: str | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    retry_failed: bool = False,
+    batch_size: int | None = None,
+    workers: int | None = None,
+    callbacks: Callable[[str, str], FetchCallbacks] | None = None,
+) -> list[FetchReport]:
+    """Fetch the raw store of each survey of a workspace (``galtk fetch``).
+
+    Parameters
+    ----------
+    workspace : Workspace
+        The loaded workspace: its ``[surveys.NAME]`` tables and ``[fetch]`` settings.
+    surveys : sequence of str, optional
+        Surveys to fetch (default: every survey of ``galtk.toml``), one after the other.
+    source : str, optional
+        Source of every survey instead of its ``source`` setting.
+    resume, overwrite, retry_failed : bool, optional
+        As for :func:`fetch_survey`; ``resume`` and ``overwrite`` exclude each other.
+    batch_size, workers : int, optional
+        Instead of the ``[fetch]`` settings.
+    callbacks : callable, optional
+        Called with a survey's name and its source's name when its fetch starts; returns that fetch's
+        progress callbacks.
+
+    Returns
+    -------
+    list of FetchReport
+        One per survey, in order.
+
+    Raises
+    ------
+    UsageError
+        If ``resume`` and ``overwrite`` are both given.
+    ConfigError
+        If a survey is unknown or the workspace declares none, or a source's settings are incomplete.
+    """
+    from galtk.pipeline.sources import build_source
+
+    if resume and overwrite:
+        raise UsageError("--resume and --overwrite exclude each other")
+    names = list(surveys) or list(workspace.config.surveys)
+    if not names:
+        raise ConfigError("galtk.toml declares no survey; add a [surveys.sdss] or [surveys.cfht] table")
+    for name in names:
+        workspace.survey_section(name)  # unknown survey names fail before any work starts
+    settings = workspace.config.fetch
+    reports = []
+    for name in names:
+        cutout_source = build_source(source or workspace.survey_section(name).source, workspace, name)
+        hooks = callbacks(name, cutout_source.name) if callbacks else FetchCallbacks()
+        reports.append(
+            fetch_survey(
+                cutout_source,
+                workspace.survey(name),
+                workspace.store_path(name),
+                resume=resume,
+                overwrite=overwrite,
+                retry_failed=retry_failed,
+                batch_size=batch_size or settings.batch_size,
+                workers=workers or settings.workers,
+                chunk_objects=settings.chunk_objects,
+                on_start=hooks.on_start,
+                on_progress=hooks.on_progress,
+                on_bytes=hooks.on_bytes,
+            )
+        )
+    return reports

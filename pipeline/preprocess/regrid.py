@@ -21,6 +21,7 @@ flagged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,6 +29,7 @@ import numpy as np
 import torch
 
 from galtk.pipeline.geometry import cutout_wcs
+from galtk.pipeline.surveys import SURVEYS, SurveySpec
 
 #: Reference position for computing the mapping; any position gives the same mapping (tested).
 _REFERENCE_RA_DEC = (150.0, 2.0)
@@ -372,3 +374,68 @@ def regrid_cutouts(images: np.ndarray, *, from_scale: float, to_scale: float, to
         from_scale=from_scale, from_size=size, to_scale=to_scale, to_size=to_size
     )
     return mapping.apply(images)
+
+
+@dataclass(frozen=True)
+class RegridTarget:
+    """The grid regridded images are put on.
+
+    Parameters
+    ----------
+    survey : str
+        Survey whose grid it is (``"sdss"``).
+    pixel_scale : float
+        Arcsec per pixel.
+    size : int
+        Cutout side in pixels.
+    """
+
+    survey: str
+    pixel_scale: float
+    size: int
+
+
+def training_grid(surveys: Mapping[str, SurveySpec] | None = None) -> dict[str, RegridTarget]:
+    """Where ``galtk preprocess`` regrids: CFHT onto the SDSS cutout grid (the regridded methods' grid).
+
+    The methods trained on regridded CFHT images (``cyclegan``, ``augcgan``), their translations and their
+    evaluation all use this grid.
+
+    Parameters
+    ----------
+    surveys : mapping of str to SurveySpec, optional
+        The surveys of a workspace (default: galtk's SDSS and CFHT); without SDSS nothing is regridded.
+
+    Returns
+    -------
+    dict of str to RegridTarget
+        ``{"cfht": RegridTarget("sdss", 0.396, 64)}`` for the default surveys.
+    """
+    surveys = SURVEYS if surveys is None else surveys
+    if "sdss" not in surveys:
+        return {}
+    sdss = surveys["sdss"]
+    return {"cfht": RegridTarget("sdss", sdss.pixel_scale, sdss.cutout_size)}
+
+
+def regrid_to_training_grid(images: np.ndarray, survey: SurveySpec) -> np.ndarray:
+    """``survey``'s cutouts on the grid training saw them on: CFHT's on the SDSS grid, others unchanged.
+
+    Parameters
+    ----------
+    images : ndarray, shape (..., n, n)
+        Cutouts of ``survey`` (rescaled, as training reads them).
+    survey : SurveySpec
+        Their survey.
+
+    Returns
+    -------
+    ndarray
+        Float32 cutouts on the training grid.
+    """
+    target = training_grid().get(survey.name)
+    if target is None:
+        return np.asarray(images, dtype=np.float32)
+    return regrid_cutouts(
+        images, from_scale=survey.pixel_scale, to_scale=target.pixel_scale, to_size=target.size
+    )

@@ -33,17 +33,21 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import zarr
 
 from galtk import __version__
-from galtk.errors import GaltkError, StoreError
-from galtk.pipeline.preprocess.regrid import RegridMap
+from galtk.errors import SchedulerError, StoreError
+from galtk.pipeline.preprocess.regrid import RegridMap, RegridTarget, training_grid
 from galtk.pipeline.preprocess.transforms import NANOMAGGIES_PER_UNIT, RESCALED_UNITS, rescale, rescale_record
 from galtk.pipeline.stores.cutout_store import CutoutStore, is_store
 from galtk.pipeline.stores.paired import PairedStore, is_paired_store
+
+if TYPE_CHECKING:
+    from galtk.pipeline.preprocess.settings import PreprocessSettings
+    from galtk.pipeline.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -56,29 +60,6 @@ _TASK_BYTES = 64 * 2**20
 
 ProgressCallback = Callable[[int], None]
 StartCallback = Callable[[str, int], None]
-
-
-class SchedulerError(GaltkError):
-    """The dask scheduler cannot be used (unknown name, unreachable address)."""
-
-
-@dataclass(frozen=True)
-class RegridTarget:
-    """The grid regridded images are put on.
-
-    Parameters
-    ----------
-    survey : str
-        Survey whose grid it is (``"sdss"``).
-    pixel_scale : float
-        Arcsec per pixel.
-    size : int
-        Cutout side in pixels.
-    """
-
-    survey: str
-    pixel_scale: float
-    size: int
 
 
 @dataclass(frozen=True)
@@ -518,3 +499,59 @@ def preprocess_many(
     for path in paths:
         reports.extend(preprocess(path, overwrite=overwrite, **options))
     return reports
+
+
+def workspace_stores(workspace: Workspace, settings: PreprocessSettings | None = None) -> list[Path]:
+    """The stores ``galtk preprocess`` works on: ``[preprocess] stores``, else the cross-match outputs."""
+    settings = settings or workspace.config.preprocess
+    if settings.stores:
+        return [workspace.resolve(path) for path in settings.stores]
+    crossmatch = workspace.config.crossmatch
+    outputs = (crossmatch.paired, crossmatch.unpaired_sdss, crossmatch.unpaired_cfht)
+    return [workspace.resolve(path) for path in outputs]
+
+
+def preprocess_workspace(
+    workspace: Workspace,
+    settings: PreprocessSettings | None = None,
+    *,
+    overwrite: bool = False,
+    on_start: Callable[[str, int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> list[PreprocessReport]:
+    """Rescale the stores of a workspace and regrid CFHT onto the SDSS grid (``galtk preprocess``).
+
+    Parameters
+    ----------
+    workspace : Workspace
+        The loaded workspace.
+    settings : PreprocessSettings, optional
+        Stores, scheduler and workers (default: ``[preprocess]`` of its galtk.toml).
+    overwrite : bool, optional
+        Recompute existing ``rescaled``/``regridded`` arrays.
+    on_start, on_progress : callable, optional
+        As for :func:`preprocess`.
+
+    Returns
+    -------
+    list of PreprocessReport
+
+    Raises
+    ------
+    StoreError
+        If a store is missing, or already preprocessed and ``overwrite`` is false (checked before any work).
+    SchedulerError
+        If the scheduler cannot be used.
+    """
+    settings = settings or workspace.config.preprocess
+    scheduler = check_scheduler(settings.scheduler)
+    surveys = {name: workspace.survey(name) for name in workspace.config.surveys}
+    return preprocess_many(
+        workspace_stores(workspace, settings),
+        overwrite=overwrite,
+        regrid=training_grid(surveys),
+        scheduler=scheduler,
+        workers=settings.workers or None,
+        on_start=on_start,
+        on_progress=on_progress,
+    )

@@ -63,12 +63,13 @@ from astropy.wcs import WCS, FITSFixedWarning
 from scipy.spatial import cKDTree
 
 from galtk.catalogs.files import ObjectCatalog
-from galtk.errors import GaltkError
+from galtk.errors import CadcError, DownloadError, GaltkError
+from galtk.pipeline.fits_headers import calibration
 from galtk.pipeline.geometry import chord_length, sky_to_cutout_pixels, unit_vectors
 from galtk.pipeline.resample import cutout_world_grid
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
-from galtk.pipeline.sources.download import USER_AGENT, Downloader, DownloadError, RetryPolicy, _retry_after
-from galtk.pipeline.sources.fits import FrameInfo, UnusableImage, _calibration, covers_cutouts, cut_from_frame
+from galtk.pipeline.sources.download import USER_AGENT, Downloader, RetryPolicy, _retry_after
+from galtk.pipeline.sources.fits import FrameInfo, UnusableImage, covers_cutouts, cut_from_frame
 from galtk.pipeline.stores.cutout_store import CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import SurveySpec
 
@@ -106,10 +107,6 @@ TILE_QUERY = (
 )
 
 _T = TypeVar("_T")
-
-
-class CadcError(GaltkError):
-    """CADC answered with an error, or could not be reached after retries."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -602,7 +599,7 @@ def read_cutout(path: Path, tile: WideTile, survey: SurveySpec) -> tuple[FrameIn
             canonical = {name.lower(): name for name in FILTER_BANDS}.get(served.lower())
             if canonical is not None and FILTER_BANDS[canonical] != tile.band:
                 raise UnusableImage(f"its FILTER is {served}, not a {tile.band} filter")
-            factor, calibration = _calibration(header, survey, None)
+            factor, origin = calibration(header, survey, None)
             frame = FrameInfo(
                 path=path,
                 hdu=index,
@@ -611,7 +608,7 @@ def read_cutout(path: Path, tile: WideTile, survey: SurveySpec) -> tuple[FrameIn
                 shape=(int(header["NAXIS2"]), int(header["NAXIS1"])),
                 wcs=wcs if wcs.naxis == 2 else wcs.celestial,
                 to_survey_unit=factor,
-                calibration=calibration,
+                calibration=origin,
             )
             return frame, np.asarray(hdu.data, dtype=np.float32)
     raise UnusableImage("no 2-D image with a celestial WCS")

@@ -30,16 +30,12 @@ from typing import BinaryIO
 import requests
 
 from galtk import __version__
-from galtk.errors import GaltkError
+from galtk.errors import DownloadError
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"galtk/{__version__} (+astronomical cutout builder)"
 _CHUNK = 1 << 20
-
-
-class DownloadError(GaltkError):
-    """A file could not be downloaded after all retries (or the server refused it)."""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from scipy.spatial import cKDTree
 
 from galtk.catalogs.files import ObjectCatalog
 from galtk.errors import GaltkError
+from galtk.pipeline.fits_headers import BAND_KEYWORDS, SECOND_I_FILTERS, band_of, calibration
 from galtk.pipeline.geometry import chord_length, unit_vectors
 from galtk.pipeline.resample import cutout_world_grid, pixel_maps, resample
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
@@ -46,9 +47,6 @@ from galtk.pipeline.surveys import SurveySpec
 
 log = logging.getLogger(__name__)
 
-_BAND_KEYWORDS = ("FILTER", "FILTNAM", "FILTER1", "BAND")
-_ZEROPOINT_KEYWORDS = ("MAGZPT", "PHOTZP", "MAGZERO", "ZEROPT", "MAGZP")
-_SECOND_I_FILTER = ("i2", "y", "i.mp9702")
 _OPEN_FRAMES = 8
 
 
@@ -87,7 +85,7 @@ class FrameInfo:
     @property
     def preference(self) -> int:
         """Lower is preferred among images of the same band (the second CFHT i filter comes last)."""
-        return 1 if self.filter_name.lower() in _SECOND_I_FILTER else 0
+        return 1 if self.filter_name.lower() in SECOND_I_FILTERS else 0
 
 
 @dataclass(frozen=True)
@@ -161,46 +159,22 @@ def read_frame_info(path: Path, survey: SurveySpec, zeropoint: float | None = No
             if not wcs.has_celestial:
                 continue
             band, filter_name = _detect_band(header, path, survey.bands)
-            factor, calibration = _calibration(header, survey, zeropoint)
+            factor, origin = calibration(header, survey, zeropoint)
             shape = (int(header["NAXIS2"]), int(header["NAXIS1"]))
-            return FrameInfo(path, index, band, filter_name, shape, wcs.celestial, factor, calibration)
+            return FrameInfo(path, index, band, filter_name, shape, wcs.celestial, factor, origin)
     raise UnusableImage("no 2-D image with a celestial WCS")
 
 
 def _detect_band(header: fits.Header, path: Path, bands: Sequence[str]) -> tuple[str, str]:
-    candidates = [str(header[key]).strip() for key in _BAND_KEYWORDS if header.get(key)]
+    candidates = [str(header[key]).strip() for key in BAND_KEYWORDS if header.get(key)]
     candidates += [token for token in re.split(r"[-_.]", path.name) if token]
     for name in candidates:
-        band = _band_of(name, bands)
+        band = band_of(name, bands)
         if band:
             return band, name
     raise UnusableImage(
-        f"cannot tell its band (no {'/'.join(_BAND_KEYWORDS)} keyword or band name in the file name)"
+        f"cannot tell its band (no {'/'.join(BAND_KEYWORDS)} keyword or band name in the file name)"
     )
-
-
-def _band_of(name: str, bands: Sequence[str]) -> str | None:
-    lowered = name.lower()
-    if lowered in bands:
-        return lowered
-    if lowered in _SECOND_I_FILTER and "i" in bands:
-        return "i"
-    if lowered[:1] in bands and len(lowered) > 1 and lowered[1] in ".'*_ ":
-        return lowered[0]  # e.g. r.MP9601, g', u*
-    return None
-
-
-def _calibration(header: fits.Header, survey: SurveySpec, zeropoint: float | None) -> tuple[float, str]:
-    per_nmgy = 1.0 / survey.nanomaggies_per_unit
-    if "nanomagg" in str(header.get("BUNIT", "")).lower():
-        return per_nmgy, "BUNIT nanomaggy"
-    if zeropoint is not None:
-        return 10.0 ** (-0.4 * (zeropoint - 22.5)) * per_nmgy, f"zero point {zeropoint} (galtk.toml)"
-    for key in _ZEROPOINT_KEYWORDS:
-        if key in header:
-            value = float(header[key])
-            return 10.0 ** (-0.4 * (value - 22.5)) * per_nmgy, f"zero point {value} ({key})"
-    return 1.0, f"assumed {survey.unit}"
 
 
 class FitsSource(CutoutSource):

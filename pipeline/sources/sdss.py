@@ -34,9 +34,9 @@ from astropy.io import fits
 from astropy.table import Table
 
 from galtk.catalogs.files import ObjectCatalog, catalog_from_table
-from galtk.errors import GaltkError
+from galtk.errors import DownloadError, GaltkError, SkyServerError
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
-from galtk.pipeline.sources.download import Downloader, DownloadError, RetryPolicy
+from galtk.pipeline.sources.download import Downloader, RetryPolicy
 from galtk.pipeline.sources.fits import (
     FrameInfo,
     UnusableImage,
@@ -75,10 +75,6 @@ class FrameId(NamedTuple):
 
     def __str__(self) -> str:
         return f"run {self.run} camcol {self.camcol} field {self.field}"
-
-
-class SkyServerError(GaltkError):
-    """SkyServer answered with an error, or could not be reached after retries."""
 
 
 class SdssSource(CutoutSource):

@@ -7,7 +7,8 @@ import pytest
 from astropy import units as u
 from astropy.table import Table
 
-from galtk.catalogs.files import CatalogError, read_object_catalog
+from galtk.catalogs.files import read_object_catalog
+from galtk.errors import CatalogError
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".ecsv", ".fits"])

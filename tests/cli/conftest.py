@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from sim_workspaces import write_sim_config
 
-from galtk.cli.app import app
-from galtk.pipeline.synthetic.catalog import SimSkyParams
-from galtk.pipeline.workspace import CONFIG_NAME, default_config, render_config
+from galtk.pipeline.fetch.stage import fetch_workspace
+from galtk.pipeline.workspace import load_workspace
 
 
 @pytest.fixture(scope="session")
 def _fetched_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("fetched") / "ws"
-    root.mkdir()
-    config = default_config(sim=True)
-    config.sim_sky = dataclasses.replace(SimSkyParams(), n_objects=100, seed=5)
-    (root / CONFIG_NAME).write_text(render_config(config), encoding="utf-8")
-    result = CliRunner().invoke(app, ["fetch", "-w", str(root)])
-    assert result.exit_code == 0, result.output
+    root = write_sim_config(tmp_path_factory.mktemp("fetched") / "ws", n_objects=100, seed=5)
+    fetch_workspace(load_workspace(root))
     return root
 
 

@@ -43,7 +43,7 @@ def test_missing_keys_take_defaults_and_flags_of_a_survey_override(tmp_path: Pat
     workspace = load_workspace(tmp_path)
     assert workspace.survey("sdss").bands == ("g", "r")
     assert workspace.survey("sdss").cutout_size == 48
-    assert workspace.config.train.iterations == 60000
+    assert workspace.config.fetch.workers == 2 and workspace.config.train == {}
 
 
 @pytest.mark.parametrize(

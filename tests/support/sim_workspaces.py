@@ -1,15 +1,16 @@
-"""Synthetic-sky workspaces taken through ``galtk fetch``, ``crossmatch`` and ``preprocess``."""
+"""Synthetic-sky workspaces taken through the fetch, crossmatch and preprocess stages (the library calls of
+``galtk fetch``, ``crossmatch`` and ``preprocess``)."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from galtk.cli.app import app
+from galtk.pipeline.crossmatch.stage import crossmatch_workspace
+from galtk.pipeline.fetch.stage import fetch_workspace
+from galtk.pipeline.preprocess.stage import preprocess_workspace
 from galtk.pipeline.synthetic.catalog import SimSkyParams
-from galtk.pipeline.workspace import CONFIG_NAME, default_config, render_config
+from galtk.pipeline.workspace import CONFIG_NAME, default_config, load_workspace, render_config
 
 
 def preprocessed_sim_workspace(root: Path, *, n_objects: int = 100, seed: int = 5) -> Path:
@@ -27,11 +28,18 @@ def preprocessed_sim_workspace(root: Path, *, n_objects: int = 100, seed: int = 
     Path
         ``root``.
     """
+    write_sim_config(root, n_objects=n_objects, seed=seed)
+    workspace = load_workspace(root)
+    fetch_workspace(workspace)
+    crossmatch_workspace(workspace)
+    preprocess_workspace(workspace)
+    return root
+
+
+def write_sim_config(root: Path, *, n_objects: int = 100, seed: int = 5) -> Path:
+    """Write the galtk.toml of a synthetic sky of ``n_objects`` galaxies in ``root`` (created); return it."""
     config = default_config(sim=True)
     config.sim_sky = dataclasses.replace(SimSkyParams(), n_objects=n_objects, seed=seed)
     root.mkdir(parents=True, exist_ok=True)
     (root / CONFIG_NAME).write_text(render_config(config), encoding="utf-8")
-    for command in ("fetch", "crossmatch", "preprocess"):
-        result = CliRunner().invoke(app, [command, "-w", str(root)])
-        assert result.exit_code == 0, result.output
     return root

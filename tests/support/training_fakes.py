@@ -18,10 +18,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from galtk.models.methods import OURS_NETWORKS, Method
 from galtk.models.training.batches.loader import TrainingBatch
 from galtk.models.training.distributed import Distributed
-from galtk.models.training.methods import Networks, Stage, TrainingMethod, Update
-from galtk.pipeline.workspace import TrainSection
+from galtk.models.training.settings import TrainSettings
+from galtk.models.training.updates import Networks, Stage, Update
 
 SDSS_SIZE = 16
 CFHT_SIZE = 40
@@ -52,7 +53,7 @@ class NoiseLevelLoss:
         return {"loss": deviation, "std": noise.detach().float().std()}
 
 
-def fake_method(*, noise: bool = True, scale: float = 1.0) -> TrainingMethod:
+def fake_method(*, noise: bool = True, scale: float = 1.0) -> Method:
     """The test method: update A (and NE when ``noise``), networks of the ``ours`` registry entry."""
     updates = [Update("A", ("A_X",), ReconstructionLoss(noise, scale))]
     roles = ["A_X"]
@@ -60,7 +61,7 @@ def fake_method(*, noise: bool = True, scale: float = 1.0) -> TrainingMethod:
         updates.append(Update("NE", ("NE_X",), NoiseLevelLoss()))
         roles.append("NE_X")
     stage = Stage("train", tuple(roles), (), "rescaled", tuple(updates))
-    return TrainingMethod("fake", (stage,), networks="ours")
+    return Method("fake", "a test method", (), OURS_NETWORKS, (stage,))
 
 
 class FakeBatches:
@@ -102,23 +103,25 @@ class FakeBatches:
 
 
 @dataclass
-class FakeRunData:
-    """A run's data for :func:`galtk.models.training.launch.prepare`: :class:`FakeBatches` per rank."""
+class FakeBatchSources:
+    """A run's batch sources for :func:`galtk.models.training.launch.prepare`: FakeBatches per rank."""
 
     shared: bool = False
     batch: int = 2
 
-    def __call__(self, stage: Stage, context: Distributed) -> FakeBatches:
+    def __call__(self, stage: Stage, context: Distributed, settings: TrainSettings) -> FakeBatches:
         return FakeBatches(rank=context.rank, shared=self.shared, batch=self.batch)
 
-    def open_all(self, method: TrainingMethod, context: Distributed) -> list[FakeBatches]:
-        return [self(stage, context) for stage in method.stages]
+    def open_all(
+        self, method: Method, context: Distributed, settings: TrainSettings
+    ) -> list[FakeBatches]:
+        return [self(stage, context, settings) for stage in method.stages]
 
     def describe(self) -> dict[str, str]:
         return {"fake": "synthetic batches"}
 
 
-def tiny_settings(**changes: object) -> TrainSection:
+def tiny_settings(**changes: object) -> TrainSettings:
     """Settings of a tiny run on the CPU: width 1/16, no sample grids, a row per iteration."""
     values: dict[str, object] = {
         "method": "fake",
@@ -131,7 +134,7 @@ def tiny_settings(**changes: object) -> TrainSection:
         "lr_decay_every": 2,
     }
     values.update(changes)
-    return TrainSection(**values)  # type: ignore[arg-type]
+    return TrainSettings(**values)  # type: ignore[arg-type]
 
 
 def _distributed_worker(out: Path) -> None:
@@ -153,7 +156,7 @@ def _distributed_worker(out: Path) -> None:
             runs=out / "runs",
             name=name,
         )
-        launch = prepare(request, lambda settings, shared=shared: FakeRunData(shared=shared), context)
+        launch = prepare(request, FakeBatchSources(shared=shared), context)
         report = launch.train()
         weights = {role: net.state_dict() for role, net in report.stages[0].networks.items()}
         torch.save(weights, out / f"{name}_rank{context.rank}.pt")

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import torch
 
+from galtk.errors import TrainingDataError
 from galtk.models.training.batches.row_reader import ChunkRowReader, scan_rows
 from galtk.models.training.batches.sampling import BatchPlan, BatchSampler, apply_symmetries
 from galtk.models.training.batches.training_sets import (
@@ -38,7 +39,6 @@ from galtk.models.training.batches.training_sets import (
     RESCALED,
     SET_NAMES,
     ImageArray,
-    TrainingDataError,
     TrainingSet,
     check_not_empty,
     drop_rows,

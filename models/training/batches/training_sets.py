@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-from galtk.errors import GaltkError, StoreError
+from galtk.errors import StoreError, TrainingDataError
 from galtk.pipeline.preprocess.transforms import RESCALED_UNITS
 from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutStore
 from galtk.pipeline.stores.paired import PairedStore
@@ -35,10 +35,6 @@ TEST_SPLIT = "test split"
 NOT_DONE = "not done"
 INVALID_BAND = "invalid band"
 NONFINITE = "non-finite pixels"
-
-
-class TrainingDataError(GaltkError):
-    """The cross-match and preprocess outputs cannot give a training set."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from galtk.models.evaluation.errors import EvaluationError
+from galtk.errors import EvaluationError
 from galtk.models.evaluation.measure import measure_difference
 
 

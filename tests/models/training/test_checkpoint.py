@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from galtk.errors import CheckpointError
 from galtk.models.training.checkpoint import (
     FORMAT,
-    CheckpointError,
     capture_rng_state,
     check_compatible,
     checkpoint_name,

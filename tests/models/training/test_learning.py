@@ -50,15 +50,15 @@ from sim_workspaces import preprocessed_sim_workspace
 from torch_threads import torch_on_one_thread
 
 from galtk.models.evaluation.metrics import noise_sigma
+from galtk.models.methods import build_networks, resolve_method
 from galtk.models.networks.noise_emulator import NoiseEmulator
-from galtk.models.training.batches.data import StoreData
 from galtk.models.training.batches.loader import TrainingData
-from galtk.models.training.config import with_overrides
+from galtk.models.training.batches.sources import StoreBatchSources
 from galtk.models.training.launch import LaunchRequest, prepare
-from galtk.models.training.methods import build_stage_networks, training_method
+from galtk.models.training.settings import train_settings
 from galtk.pipeline.preprocess.transforms import rescale
 from galtk.pipeline.stores.cutout_store import CutoutStore
-from galtk.pipeline.workspace import load_workspace
+from galtk.pipeline.workspace import load_workspace, override_settings
 
 TOLERANCE = 0.25
 """Largest accepted relative difference between the emitted and the true median noise sigma."""
@@ -222,16 +222,16 @@ def _learn(directory: Path, overrides: dict[str, object]) -> dict[str, dict[str,
     paths = [ws.resolve(p) for p in (crossmatch.paired, crossmatch.unpaired_sdss, crossmatch.unpaired_cfht)]
     truth = {survey: true_rescaled_sigma(paths, survey) for survey in NOISE_EMULATORS}
     sizes = {survey: CutoutStore.open(paths[0] / survey).array("rescaled").shape[-1] for survey in truth}
-    settings = with_overrides(ws.config.train, **overrides)
-    method = training_method(settings.method)
+    settings = override_settings(train_settings(ws), **overrides)
+    method = resolve_method(settings.method)
 
     torch.manual_seed(settings.seed)  # the trainer's initial weights of step 1
-    untrained = build_stage_networks(method, method.stages[0], width=settings.width)
+    untrained = build_networks(method, roles=method.stages[0].roles, width=settings.width)
     before = _ratios(untrained, truth, sizes)
 
     started = time.perf_counter()
     request = LaunchRequest(method, settings, overrides={}, runs=ws.resolve(settings.runs), name="learning")
-    report = prepare(request, lambda s: StoreData(*paths, s)).train()
+    report = prepare(request, StoreBatchSources(*paths)).train()
     seconds = time.perf_counter() - started
     networks = {role: network.cpu() for role, network in report.stages[0].networks.items()}
     after = _ratios(networks, truth, sizes)

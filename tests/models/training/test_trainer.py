@@ -7,30 +7,34 @@ import json
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
-from training_fakes import BANDS, FakeBatches, FakeRunData, fake_method, tiny_settings
+from training_fakes import BANDS, FakeBatches, FakeBatchSources, fake_method, tiny_settings
 
-from galtk.errors import ConfigError
-from galtk.models.training.checkpoint import CheckpointError, latest_checkpoint, load_checkpoint
-from galtk.models.training.config import learning_rate_at, with_overrides
+from galtk.errors import CheckpointError, ConfigError, RunError, TrainingError
+from galtk.models.methods import Method, resolve_method
+from galtk.models.training.checkpoint import latest_checkpoint, load_checkpoint
 from galtk.models.training.distributed import Distributed
-from galtk.models.training.methods import TrainingMethod, training_method
-from galtk.models.training.run import RunDirectory, RunError, plan_run, start_run
-from galtk.models.training.trainer import TrainingError, TrainingReport, train
-from galtk.pipeline.workspace import TrainSection, parse_config
+from galtk.models.training.run import RunDirectory, plan_run, start_run
+from galtk.models.training.settings import (
+    TrainSettings,
+    learning_rate_at,
+    settings_from_dict,
+    train_settings,
+)
+from galtk.models.training.trainer import TrainingReport, train
+from galtk.pipeline.workspace import CONFIG_NAME, load_workspace, override_settings
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _train(
     runs: Path,
-    settings: TrainSection,
-    method: TrainingMethod | None = None,
+    settings: TrainSettings,
+    method: Method | None = None,
     *,
     name: str = "run",
     resume: bool = False,
@@ -40,7 +44,7 @@ def _train(
     method = method or fake_method()
     plan = plan_run(runs, method=method.name, name=name, resume=resume, settings=settings, overrides={})
     run = start_run(plan, method=method.name, details={"bands": list(BANDS)})
-    return train(method, plan.settings, run, data or FakeRunData(), bands=BANDS, **options)
+    return train(method, plan.settings, run, data or FakeBatchSources(), bands=BANDS, **options)
 
 
 def _assert_same_state(have: dict, want: dict, *, rtol: float, atol: float) -> None:
@@ -59,15 +63,19 @@ def _rows(run: Path) -> list[dict[str, str]]:
 
 
 def test_learning_rate_is_divided_by_5_every_20000_iterations() -> None:
-    paper = TrainSection()
+    paper = TrainSettings()
     expected = {0: 1e-4, 19_999: 1e-4, 20_000: 2e-5, 39_999: 2e-5, 40_000: 4e-6, 59_999: 4e-6}
     for iteration, lr in expected.items():
         assert learning_rate_at(iteration, paper) == pytest.approx(lr, rel=1e-12)
 
 
-def test_train_settings_come_from_galtk_toml_and_are_validated() -> None:
-    config = parse_config(tomllib.loads('[train]\nwidth = 0.25\nprecision = "bf16"\nsample_every = 0\n'))
-    assert (config.train.width, config.train.precision, config.train.eps) == (0.25, "bf16", 1e-8)
+def test_train_settings_come_from_galtk_toml_and_are_validated(tmp_path: Path) -> None:
+    def read(text: str) -> TrainSettings:
+        (tmp_path / CONFIG_NAME).write_text(text, encoding="utf-8")
+        return train_settings(load_workspace(tmp_path))
+
+    settings = read('[train]\nwidth = 0.25\nprecision = "bf16"\nsample_every = 0\n')
+    assert (settings.width, settings.precision, settings.eps) == (0.25, "bf16", 1e-8)
     for text, message in (
         ("[train]\nlearning_rat = 1.0\n", "unknown key 'learning_rat' in \\[train\\]"),
         ('[train]\nprecision = "fp16"\n', "precision must be auto, bf16 or fp32"),
@@ -75,10 +83,11 @@ def test_train_settings_come_from_galtk_toml_and_are_validated() -> None:
         ("[train]\ncompile = 1\n", "train.compile must be of type bool"),
     ):
         with pytest.raises(ConfigError, match=message):
-            parse_config(tomllib.loads(text))
-    assert with_overrides(config.train, width=None, iterations=7).iterations == 7
+            read(text)
+    assert settings_from_dict({"width": 0.5}, source="run.json").width == 0.5
+    assert override_settings(settings, width=None, iterations=7).iterations == 7
     with pytest.raises(ConfigError, match="device must be auto, cpu, cuda or cuda:N"):
-        with_overrides(config.train, device="tpu")
+        override_settings(settings, device="tpu")
 
 
 def test_run_logs_every_term_with_the_schedule_and_writes_samples(tmp_path: Path) -> None:
@@ -191,7 +200,7 @@ def test_a_checkpoint_of_another_width_is_refused(tmp_path: Path) -> None:
     _train(tmp_path, tiny_settings(iterations=2))
     run = RunDirectory(tmp_path / "run")
     with pytest.raises(CheckpointError, match=r"width 0.0625 \(this run: 0.125\)"):
-        train(fake_method(), tiny_settings(iterations=3, width=0.125), run, FakeRunData(), bands=BANDS)
+        train(fake_method(), tiny_settings(iterations=3, width=0.125), run, FakeBatchSources(), bands=BANDS)
 
 
 def test_non_finite_loss_stops_with_a_clear_error(tmp_path: Path) -> None:
@@ -199,13 +208,13 @@ def test_non_finite_loss_stops_with_a_clear_error(tmp_path: Path) -> None:
         _train(tmp_path, tiny_settings(iterations=2), fake_method(noise=False, scale=float("nan")))
 
 
-def _ours_data(stage: object, context: Distributed) -> FakeBatches:
+def _ours_data(stage: object, context: Distributed, settings: object) -> FakeBatches:
     return FakeBatches(batch=1, pairs=1)
 
 
 def test_ours_step2_trains_generators_on_the_frozen_noise_emulators_of_step1(tmp_path: Path) -> None:
     settings = tiny_settings(method="ours", iterations=1, checkpoint_every=1)
-    report = _train(tmp_path, settings, training_method("ours"), data=_ours_data)
+    report = _train(tmp_path, settings, resolve_method("ours"), data=_ours_data)
     assert [stage.stage for stage in report.stages] == ["step1", "step2"]
     step1 = load_checkpoint(report.stages[0].checkpoint)
     step2 = load_checkpoint(report.stages[1].checkpoint)
@@ -218,11 +227,11 @@ def test_ours_step2_trains_generators_on_the_frozen_noise_emulators_of_step1(tmp
 
     alone = tiny_settings(method="ours-step2", iterations=1)
     with pytest.raises(TrainingError, match="--frozen-from"):
-        _train(tmp_path, alone, training_method("2"), name="alone", data=_ours_data)
+        _train(tmp_path, alone, resolve_method("2"), name="alone", data=_ours_data)
     report = _train(
         tmp_path,
         alone,
-        training_method("ours-step2"),
+        resolve_method("ours-step2"),
         name="alone-from-run",
         data=_ours_data,
         frozen_from=tmp_path / "run",
@@ -234,7 +243,7 @@ def test_ours_step2_trains_generators_on_the_frozen_noise_emulators_of_step1(tmp
     )
     assert plan.root == tmp_path / "alone-from-run"
     resumed = train(  # its own checkpoint holds the frozen networks: no --frozen-from needed
-        training_method("ours-step2"), plan.settings, RunDirectory(plan.root), _ours_data, bands=BANDS
+        resolve_method("ours-step2"), plan.settings, RunDirectory(plan.root), _ours_data, bands=BANDS
     )
     assert (resumed.stages[0].first_iteration, resumed.stages[0].iterations) == (1, 2)
 
@@ -263,7 +272,7 @@ def test_two_gloo_processes_stay_identical_and_average_their_gradients(tmp_path:
         for key, value in weights[name, 0]["A_X"].items():
             assert torch.equal(weights[name, 1]["A_X"][key], value), f"{name}: ranks differ in {key}"
     single = _train(
-        tmp_path / "single", tiny_settings(), fake_method(noise=False), data=FakeRunData(shared=True)
+        tmp_path / "single", tiny_settings(), fake_method(noise=False), data=FakeBatchSources(shared=True)
     )
     reference = single.stages[0].networks["A_X"].state_dict()
     for key, value in reference.items():  # the same batches on both ranks: the mean gradient is the gradient

@@ -4,7 +4,6 @@ training sets (skipped without a CUDA device)."""
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import math
 from pathlib import Path
@@ -35,7 +34,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _set_memory(root: Path, memory: str) -> None:
     config = load_workspace(root).config
-    config.train = dataclasses.replace(config.train, memory=memory)
+    config.train = {**config.train, "memory": memory}
     (root / CONFIG_NAME).write_text(render_config(config), encoding="utf-8")
 
 

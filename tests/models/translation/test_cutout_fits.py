@@ -10,9 +10,9 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.wcs import WCS
 
-from galtk.errors import GaltkError
-from galtk.models.translation.cutout_errors import (
+from galtk.errors import (
     DuplicateBands,
+    GaltkError,
     InputCutoutError,
     MissingBands,
     MissingWcs,

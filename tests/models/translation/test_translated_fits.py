@@ -13,10 +13,10 @@ from astropy.wcs import WCS
 from astropy.wcs.utils import proj_plane_pixel_scales
 
 from galtk import __version__
-from galtk.errors import GaltkError
+from galtk.errors import GaltkError, OutputExists
 from galtk.models.translation import translated_fits
 from galtk.models.translation.cutout_fits import read_cutout
-from galtk.models.translation.translated_fits import OutputExists, write_translated
+from galtk.models.translation.translated_fits import write_translated
 from galtk.pipeline.preprocess.transforms import inverse_rescale, rescale
 from galtk.pipeline.surveys import BANDS, CFHT, SDSS, SurveySpec
 

@@ -12,11 +12,10 @@ from astropy.wcs import WCS
 from scipy.stats import ks_2samp
 from survey_cutouts import survey_cutouts
 
+from galtk.errors import MissingBands, TranslationError
 from galtk.models.training.checkpoint import load_checkpoint, save_checkpoint
 from galtk.models.translation import translator as translation
-from galtk.models.translation.cutout_errors import MissingBands
 from galtk.models.translation.translator import (
-    TranslationError,
     find_checkpoint,
     load_translator,
     sample_seeds,

@@ -9,8 +9,8 @@ import pytest
 import xarray as xr
 
 import galtk.pipeline.crossmatch.stage as crossmatch_module
-from galtk.errors import StoreError
-from galtk.pipeline.crossmatch.stage import CrossmatchError, CrossmatchOutputs, CrossmatchSettings, crossmatch
+from galtk.errors import CrossmatchError, StoreError
+from galtk.pipeline.crossmatch.stage import CrossmatchOutputs, CrossmatchSettings, crossmatch
 from galtk.pipeline.geometry import sky_to_cutout_pixels
 from galtk.pipeline.stores.cutout_store import (
     STATE_DONE,
@@ -105,7 +105,7 @@ SETTINGS = CrossmatchSettings(n_test=5, seed=1)
 
 def test_known_answer(raw: tuple[Path, Path], tmp_path: Path) -> None:
     outputs = _outputs(tmp_path)
-    summary = crossmatch(*raw, outputs, settings=SETTINGS, workers=2)
+    summary = crossmatch(*raw, outputs, settings=SETTINGS)
     assert summary["inputs"]["sdss"] == {"store": str(raw[0]), "objects": 22, "usable": 21}
     assert summary["positional"]["mutual_nearest"] == 16
     assert summary["positional"]["ties"] == {"sdss": 0, "cfht": 1}

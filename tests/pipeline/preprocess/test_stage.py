@@ -9,11 +9,10 @@ import pytest
 import xarray as xr
 
 import galtk.pipeline.preprocess.stage as preprocess_module
-from galtk.errors import StoreError
+from galtk.errors import SchedulerError, StoreError
 from galtk.pipeline.preprocess.regrid import RegridMap
 from galtk.pipeline.preprocess.stage import (
     RegridTarget,
-    SchedulerError,
     check_scheduler,
     plan_blocks,
     preprocess,

@@ -13,12 +13,11 @@ from typer.testing import CliRunner
 
 from galtk.catalogs.files import ObjectCatalog
 from galtk.cli.app import app
-from galtk.errors import GaltkError
+from galtk.errors import CadcError, GaltkError
 from galtk.pipeline.fetch.stage import fetch_survey
 from galtk.pipeline.sources.cfhtls import (
     AT_EDGE,
     OUTSIDE,
-    CadcError,
     CfhtlsSource,
     WideTile,
     assign_tiles,

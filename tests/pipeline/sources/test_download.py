@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from galtk.pipeline.sources.download import Downloader, DownloadError, RetryPolicy
+from galtk.errors import DownloadError
+from galtk.pipeline.sources.download import Downloader, RetryPolicy
 
 FAST = RetryPolicy(attempts=4, backoff=0.01, max_wait=5.0, timeout=1.0)
 

@@ -10,9 +10,10 @@ from typer.testing import CliRunner
 
 from galtk.catalogs.files import ObjectCatalog
 from galtk.cli.app import app
+from galtk.errors import SkyServerError
 from galtk.pipeline.fetch.stage import fetch_survey
 from galtk.pipeline.sources.download import RetryPolicy
-from galtk.pipeline.sources.sdss import FrameId, SdssSource, SkyServerError
+from galtk.pipeline.sources.sdss import FrameId, SdssSource
 from galtk.pipeline.stores.cutout_store import CutoutStore
 from galtk.pipeline.surveys import SURVEYS
 from galtk.pipeline.workspace import CONFIG_NAME, default_config, render_config

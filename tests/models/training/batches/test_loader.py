@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 import zarr
 
-from galtk.errors import StoreError
+from galtk.errors import StoreError, TrainingDataError
 from galtk.models.training.batches.loader import TrainingData
 from galtk.models.training.batches.row_reader import ChunkRowReader, scan_rows
 from galtk.models.training.batches.sampling import SYMMETRIES, EpochSampler, apply_symmetries, transform_image
-from galtk.models.training.batches.training_sets import TrainingDataError
 from galtk.pipeline.preprocess.stage import RegridTarget, preprocess
 from galtk.pipeline.stores.cutout_store import STATE_DONE, STATE_FAILED, CutoutBatch, CutoutStore, StoreSchema
 from galtk.pipeline.stores.paired import PairedStore

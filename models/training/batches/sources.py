@@ -6,54 +6,68 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from galtk.models.methods import Method
 from galtk.models.training.batches.loader import TrainingData
 from galtk.models.training.distributed import Distributed
-from galtk.models.training.methods import Stage, TrainingMethod
-from galtk.pipeline.workspace import TrainSection
+from galtk.models.training.settings import TrainSettings
+from galtk.models.training.updates import Stage
+from galtk.pipeline.workspace import Workspace
 
 MEMORY_MODES = {"auto": None, "hold": True, "stream": False}
 """``memory`` setting -> ``in_memory`` argument of :meth:`TrainingData.open`."""
 
 
 @dataclass
-class StoreData:
-    """Opens :class:`TrainingData` from the stores for each stage, once per CFHT array, for one process.
+class StoreBatchSources:
+    """The batch sources of a run read from the preprocessed cross-match outputs, for one process.
+
+    Each stage's :class:`TrainingData` is opened once per CFHT array (``rescaled`` or ``regridded``) and
+    shared by the stages that read the same array.
 
     Attributes
     ----------
     paired, unpaired_sdss, unpaired_cfht : Path
         The cross-match outputs, preprocessed.
-    settings : TrainSection
-        Batch sizes, seed and memory mode.
     """
 
     paired: Path
     unpaired_sdss: Path
     unpaired_cfht: Path
-    settings: TrainSection
     _opened: dict[str, TrainingData] = field(default_factory=dict, repr=False)
 
-    def __call__(self, stage: Stage, context: Distributed) -> TrainingData:
-        """The batches of ``stage`` for this process (this is a ``DataFactory`` of the trainer)."""
+    @classmethod
+    def of_workspace(cls, workspace: Workspace) -> StoreBatchSources:
+        """The cross-match outputs named by ``[crossmatch]`` of a workspace."""
+        crossmatch = workspace.config.crossmatch
+        return cls(
+            workspace.resolve(crossmatch.paired),
+            workspace.resolve(crossmatch.unpaired_sdss),
+            workspace.resolve(crossmatch.unpaired_cfht),
+        )
+
+    def __call__(self, stage: Stage, context: Distributed, settings: TrainSettings) -> TrainingData:
+        """The batches of ``stage`` for this process (batch sizes, seed and memory mode of ``settings``)."""
         if stage.cfht_array not in self._opened:
             self._opened[stage.cfht_array] = TrainingData.open(
                 self.paired,
                 self.unpaired_sdss,
                 self.unpaired_cfht,
                 cfht_array=stage.cfht_array,
-                batch_unpaired=self.settings.batch_size,
-                batch_pairs=self.settings.batch_pairs,
-                seed=self.settings.seed,
-                in_memory=MEMORY_MODES[self.settings.memory],
+                batch_unpaired=settings.batch_size,
+                batch_pairs=settings.batch_pairs,
+                seed=settings.seed,
+                in_memory=MEMORY_MODES[settings.memory],
                 device=context.device,
                 rank=context.rank,
                 world_size=context.world_size,
             )
         return self._opened[stage.cfht_array]
 
-    def open_all(self, method: TrainingMethod, context: Distributed) -> list[TrainingData]:
+    def open_all(
+        self, method: Method, context: Distributed, settings: TrainSettings
+    ) -> list[TrainingData]:
         """Open the data of every stage now (so missing inputs are reported before a run starts)."""
-        return [self(stage, context) for stage in method.stages]
+        return [self(stage, context, settings) for stage in method.stages]
 
     def describe(self) -> dict[str, Any]:
         """The stores and what was read from them (counts, arrays, exclusions), for the run snapshot."""

@@ -11,17 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from galtk.errors import GaltkError
-from galtk.models.registry import METHODS, resolve_method
+from galtk.models.methods import METHODS, Method, build_networks
 from galtk.models.training.batches.loader import TrainingBatch
-from galtk.models.training.methods import (
-    TRAINING_METHODS,
-    Stage,
-    TrainingMethod,
-    Update,
-    build_stage_networks,
-    training_method,
-)
+from galtk.models.training.updates import Stage, Update
 from galtk.pipeline.preprocess.stage import REGRIDDED, RESCALED
 
 TINY = 1 / 16
@@ -31,11 +23,11 @@ SEED = 1234
 RATIO = 0.396 / 0.187
 
 
-def _distinct_updates() -> list[tuple[TrainingMethod, Stage, Update]]:
+def _distinct_updates() -> list[tuple[Method, Stage, Update]]:
     """Every update of every stage once ("ours-step1" and "ours-step2" share the stages of "ours")."""
     seen: set[int] = set()
     cases = []
-    for method in TRAINING_METHODS.values():
+    for method in METHODS.values():
         for stage in method.stages:
             if id(stage) not in seen:
                 seen.add(id(stage))
@@ -46,7 +38,7 @@ def _distinct_updates() -> list[tuple[TrainingMethod, Stage, Update]]:
 CASES = _distinct_updates()
 
 
-def _case_id(case: tuple[TrainingMethod, Stage, Update]) -> str:
+def _case_id(case: tuple[Method, Stage, Update]) -> str:
     method, stage, update = case
     return f"{method.name}-{stage.name}-{update.name}"
 
@@ -61,8 +53,8 @@ def _batch(stage: Stage) -> TrainingBatch:
     )
 
 
-def _networks(method: TrainingMethod, stage: Stage) -> dict[str, nn.Module]:
-    networks = build_stage_networks(method, stage, bands=BANDS, width=TINY)
+def _networks(method: Method, stage: Stage) -> dict[str, nn.Module]:
+    networks = build_networks(method, roles=stage.roles, bands=BANDS, width=TINY)
     for role in stage.frozen:
         networks[role].requires_grad_(False)
     return networks
@@ -103,39 +95,10 @@ def _seeded_loss(update: Update, networks: dict[str, nn.Module], batch: Training
     return update.loss(networks, batch)
 
 
-def _update(method: str, stage: str, name: str) -> tuple[TrainingMethod, Stage, Update]:
-    found = TRAINING_METHODS[method]
+def _update(method: str, stage: str, name: str) -> tuple[Method, Stage, Update]:
+    found = METHODS[method]
     found_stage = next(s for s in found.stages if s.name == stage)
     return found, found_stage, next(u for u in found_stage.updates if u.name == name)
-
-
-# --- names ------------------------------------------------------------------------------------------------
-
-
-def test_every_method_of_the_network_table_trains_and_ours_has_two_steps() -> None:
-    assert list(TRAINING_METHODS) == ["ours", "ours-step1", "ours-step2", *list(METHODS)[1:]]
-    ours = TRAINING_METHODS["ours"]
-    assert [stage.name for stage in ours.stages] == ["step1", "step2"]
-    assert TRAINING_METHODS["ours-step1"].stages == ours.stages[:1]
-    assert TRAINING_METHODS["ours-step2"].stages == ours.stages[1:]
-
-
-def test_aliases_resolve_like_the_network_registry_and_the_reference_step_numbers() -> None:
-    for name in list(METHODS)[1:]:
-        for alias in (name, name.upper(), f" {name} ", *resolve_method(name).aliases):
-            assert training_method(alias).name == name
-    assert training_method("ours").name == "ours"
-    assert training_method("1").name == "ours-step1"
-    assert training_method("2").name == "ours-step2"
-    assert training_method("Ours-Step2").name == "ours-step2"
-
-
-def test_unknown_method_gives_one_clear_error_with_the_known_names() -> None:
-    with pytest.raises(GaltkError, match="unknown method 'cyclegan-x'") as error:
-        training_method("cyclegan-x")
-    message = str(error.value)
-    for expected in ("ours,", "ours-step1 (1)", "ours-step2 (2)", "pix2pix (3, a)", "augcgan (10, h)"):
-        assert expected in message
 
 
 # --- structure --------------------------------------------------------------------------------------------
@@ -148,11 +111,11 @@ UPDATE_ORDER = {
 }
 
 
-@pytest.mark.parametrize("method", TRAINING_METHODS.values(), ids=lambda m: m.name)
-def test_stages_follow_spec_section_5(method: TrainingMethod) -> None:
+@pytest.mark.parametrize("method", METHODS.values(), ids=lambda m: m.name)
+def test_stages_follow_spec_section_5(method: Method) -> None:
     expected = UPDATE_ORDER.get(method.name, [["D", "G"]])
     assert [[update.name for update in stage.updates] for stage in method.stages] == expected
-    registry_roles = {net.role for net in resolve_method(method.networks or method.name).networks}
+    registry_roles = {net.role for net in method.networks}
     for stage in method.stages:
         regridded = method.name in ("cyclegan", "augcgan")
         assert stage.cfht_array == (REGRIDDED if regridded else RESCALED)
@@ -166,24 +129,18 @@ def test_stages_follow_spec_section_5(method: TrainingMethod) -> None:
 
 
 def test_ours_step2_loads_and_freezes_the_noise_emulators_of_step1() -> None:
-    step1, step2 = TRAINING_METHODS["ours"].stages
+    step1, step2 = METHODS["ours"].stages
     assert step1.roles == ("A_X", "A_Y", "NE_X", "NE_Y", "D_X", "D_Y") and step1.frozen == ()
     assert step2.roles == ("G_XY", "G_YX", "NE_X", "NE_Y") and step2.frozen == ("NE_X", "NE_Y")
     assert [u.owns for u in step1.updates] == [("A_X", "A_Y"), ("D_X", "D_Y"), ("NE_X", "NE_Y")]
     assert [u.owns for u in step2.updates] == [("G_XY", "G_YX")]
 
 
-def test_build_stage_networks_builds_exactly_the_stage_roles() -> None:
-    method = TRAINING_METHODS["ours-step2"]
-    networks = build_stage_networks(method, method.stages[0], width=TINY)
-    assert tuple(networks) == ("G_XY", "G_YX", "NE_X", "NE_Y")
-
-
 # --- every update: finite, differentiable, changes only what it owns -------------------------------------
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
-def test_update_changes_only_the_networks_it_owns(case: tuple[TrainingMethod, Stage, Update]) -> None:
+def test_update_changes_only_the_networks_it_owns(case: tuple[Method, Stage, Update]) -> None:
     """Finite, differentiable into every owned network; Adam on the owned parameters changes them only.
 
     A D update builds no graph through the networks that make the generated images (A, G, E, NE), an NE

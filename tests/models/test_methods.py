@@ -1,14 +1,17 @@
-"""The method table: names and aliases, networks per method, and the shapes it declares."""
+"""The method table: names and aliases, networks and shapes, stages and translation of each method."""
 
 import pytest
 import torch
 
 from galtk.errors import GaltkError
-from galtk.models.registry import KINDS, METHODS, NetworkSpec, build_networks, format_shape, resolve_method
+from galtk.models.methods import METHODS, build_networks, resolve_method, same_networks
+from galtk.models.network_kinds import KINDS, NetworkSpec, format_shape
 
 TINY = 1 / 16
 ALIASES = {
-    "ours": ("1", "2"),
+    "ours": (),
+    "ours-step1": ("1",),
+    "ours-step2": ("2",),
     "pix2pix": ("3", "a"),
     "cyclegan-adapted": ("4", "b"),
     "cyclegan-pid": ("5", "c"),
@@ -63,7 +66,7 @@ def test_unknown_method_lists_the_known_names() -> None:
     message = str(error.value)
     assert "cyclegan-xl" in message
     for name, aliases in ALIASES.items():
-        assert f"{name} ({', '.join(aliases)})" in message
+        assert (f"{name} ({', '.join(aliases)})" if aliases else name) in message
 
 
 def test_networks_of_each_method() -> None:
@@ -89,6 +92,29 @@ def test_build_networks_builds_every_role() -> None:
     nets = build_networks("10", device="meta")
     assert set(nets) == {net.role for net in METHODS["augcgan"].networks}
     assert all(p.is_meta for net in nets.values() for p in net.parameters())
+    step2 = build_networks("2", roles=METHODS["ours-step2"].stages[0].roles, device="meta")
+    assert list(step2) == ["G_XY", "G_YX", "NE_X", "NE_Y"]
+    with pytest.raises(GaltkError, match="pix2pix has no network NE_X"):
+        build_networks("pix2pix", roles=("NE_X",), device="meta")
+
+
+def test_each_record_holds_its_stages_and_translation() -> None:
+    for method in METHODS.values():
+        roles = {net.role for net in method.networks}
+        for stage in method.stages:
+            assert set(stage.roles) <= roles, (method.name, stage.name)
+            assert {role for update in stage.updates for role in update.owns} <= set(stage.roles)
+    ours = METHODS["ours"]
+    assert [stage.name for stage in ours.stages] == ["step1", "step2"]
+    assert METHODS["ours-step1"].stages == ours.stages[:1]
+    assert METHODS["ours-step2"].stages == ours.stages[1:]
+    assert {name for name, method in METHODS.items() if method.cfht_array == "regridded"} == {
+        "cyclegan",
+        "augcgan",
+    }
+    assert [name for name, method in METHODS.items() if method.latent_codes] == ["augcgan"]
+    assert [name for name, method in METHODS.items() if not method.listed] == ["ours-step1", "ours-step2"]
+    assert same_networks("ours", "2") and not same_networks("ours", "ours-auto")
 
 
 def test_every_kind_is_used_and_matches_spec_count() -> None:

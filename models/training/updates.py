@@ -1,15 +1,15 @@
-"""Every method of SPEC section 5 as data: stages, their updates, what each update owns and minimises.
+"""Training stages as data: the updates of an iteration, what each update owns and minimises.
 
-A :class:`TrainingMethod` is one or two :class:`Stage` s; a stage lists its networks (roles of
-:mod:`galtk.models.registry`: ``A_X``, ``NE_Y``, ``G_XY``, ``D_X``, ``E_Y``, ``DZ_X`` ...; X = SDSS,
-Y = CFHT), the roles it loads frozen from the previous stage, the CFHT array it reads and its
-:class:`Update` s, run in order every iteration. An update names the roles its Adam optimizer owns and a
-loss function ``loss(networks, batch) -> {"loss": scalar, component: scalar, ...}``; the trainer
-back-propagates ``"loss"`` into the owned parameters only and logs the other (detached) components.
+A method of :mod:`galtk.models.methods` has one or two :class:`Stage` s; a stage lists its networks (roles
+``A_X``, ``NE_Y``, ``G_XY``, ``D_X``, ``E_Y``, ``DZ_X`` ...; X = SDSS, Y = CFHT), the roles it loads frozen
+from the previous stage, the CFHT array it reads and its :class:`Update` s, run in order every iteration. An
+update names the roles its Adam optimizer owns and a loss function ``loss(networks, batch) -> {"loss": scalar,
+component: scalar, ...}``; the trainer back-propagates ``"loss"`` into the owned parameters only and logs the
+other (detached) components.
 
 The loss functions are a few configurable objects (:class:`AutoencoderLoss`, :class:`DiscriminatorLoss`,
 :class:`NoiseEmulatorLoss`, :class:`TranslationLoss`, :class:`AugCGanDiscriminatorLoss`,
-:class:`AugCGanGeneratorLoss`); the table :data:`TRAINING_METHODS` combines them into the ten methods. The
+:class:`AugCGanGeneratorLoss`); the method table :data:`galtk.models.methods.METHODS` combines them. The
 choices that neither SPEC nor the paper fixes follow the reference code (``QiufanLin/ImageTranslation``,
 ``model.py``) and are listed in ``docs/training.md`` ("Methods and losses") and ``docs/methods.md``.
 
@@ -22,7 +22,6 @@ parameters run under ``torch.no_grad``.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
@@ -30,10 +29,7 @@ from typing import Literal, NamedTuple
 import torch
 from torch import nn
 
-from galtk.errors import GaltkError
 from galtk.models.networks.augcgan import LATENT_DIM
-from galtk.models.networks.init import InitScheme
-from galtk.models.registry import build_networks, resolve_method
 from galtk.models.training.batches.loader import TrainingBatch
 from galtk.models.training.losses import adversarial_loss, content_loss, resize_to_sdss_grid
 
@@ -91,26 +87,6 @@ class Stage:
     frozen: tuple[str, ...]
     cfht_array: CfhtArray
     updates: tuple[Update, ...]
-
-
-@dataclass(frozen=True)
-class TrainingMethod:
-    """A method of SPEC section 5 as the trainer runs it.
-
-    Attributes
-    ----------
-    name : str
-        Canonical name: ``ours``, ``ours-step1``, ``ours-step2``, ``pix2pix``, ...
-    stages : tuple of Stage
-        Run one after the other (two for ``ours``, one otherwise).
-    networks : str or None
-        Method of :data:`galtk.models.registry.METHODS` whose networks it trains (``"ours"`` for the two
-        steps); None means ``name``.
-    """
-
-    name: str
-    stages: tuple[Stage, ...]
-    networks: str | None = None
 
 
 class SurveyImages(NamedTuple):
@@ -465,7 +441,7 @@ class AugCGanGeneratorLoss:
     ``loss = 1000 (L_cyc + L_id) + L_cyc_latent + L_adv + L_adv_latent``. Components ``cyc``, ``id``,
     ``cyc_latent``, ``adv``, ``adv_latent``.
 
-    The encoders are trained as the registry builds them, with the final instance norm of SPEC section 4
+    The encoders are trained as the method table builds them, with the final instance norm of SPEC section 4
     (:class:`~galtk.models.networks.augcgan.LatentEncoder`, ``final_norm=True``): method h is a baseline whose
     results the paper reports, and the reference code that produced them has that encoder, whose code is
     its last bias whatever the images. Only that bias learns (L_cyc_latent pulls it to the mean of the
@@ -511,225 +487,3 @@ NOISE_EMULATORS = ("NE_X", "NE_Y")
 AUTOENCODERS = ("A_X", "A_Y")
 CONTENT_WEIGHT = 1000.0
 """Weight of the content losses against the adversarial loss in the GAN baselines (methods a-e, g, h)."""
-
-
-def _roles(network_method: str) -> tuple[str, ...]:
-    return tuple(net.role for net in resolve_method(network_method).networks)
-
-
-OURS_STEP1 = Stage(
-    "step1",
-    roles=(*AUTOENCODERS, *NOISE_EMULATORS, *DISCRIMINATORS),
-    frozen=(),
-    cfht_array="rescaled",
-    updates=(
-        Update("A", AUTOENCODERS, AutoencoderLoss()),
-        Update("D", DISCRIMINATORS, DiscriminatorLoss(AutoencodedImages())),
-        Update("NE", NOISE_EMULATORS, NoiseEmulatorLoss(AutoencodedImages())),
-    ),
-)
-OURS_STEP2 = Stage(
-    "step2",
-    roles=(*GENERATORS, *NOISE_EMULATORS),
-    frozen=NOISE_EMULATORS,
-    cfht_array="rescaled",
-    updates=(Update("G", GENERATORS, TranslationLoss(cycle=True, identity=True, noise=True)),),
-)
-
-
-def _gan_baseline(name: str, generator_loss: TranslationLoss, cfht_array: CfhtArray) -> TrainingMethod:
-    """A one-step method that updates the discriminators, then the generators (methods a-e, g)."""
-    stage = Stage(
-        "train",
-        roles=_roles(name),
-        frozen=(),
-        cfht_array=cfht_array,
-        updates=(
-            Update("D", DISCRIMINATORS, DiscriminatorLoss(TranslatedImages(noise=False))),
-            Update("G", GENERATORS, generator_loss),
-        ),
-    )
-    return TrainingMethod(name, (stage,))
-
-
-_OURS_AUTO = Stage(
-    "train",
-    roles=_roles("ours-auto"),
-    frozen=(),
-    cfht_array="rescaled",
-    updates=(
-        Update("G", GENERATORS, TranslationLoss(cycle=True, identity=True, noise=True)),
-        Update("D", DISCRIMINATORS, DiscriminatorLoss(TranslatedImages(noise=True))),
-        Update("NE", NOISE_EMULATORS, NoiseEmulatorLoss(TranslatedImages(noise=True))),
-    ),
-)
-_AUGCGAN = Stage(
-    "train",
-    roles=_roles("augcgan"),
-    frozen=(),
-    cfht_array="regridded",
-    updates=(
-        Update("D", (*DISCRIMINATORS, "DZ_X", "DZ_Y"), AugCGanDiscriminatorLoss()),
-        Update("G", (*GENERATORS, "E_X", "E_Y"), AugCGanGeneratorLoss(CONTENT_WEIGHT)),
-    ),
-)
-
-TRAINING_METHODS: dict[str, TrainingMethod] = {
-    method.name: method
-    for method in (
-        TrainingMethod("ours", (OURS_STEP1, OURS_STEP2), networks="ours"),
-        TrainingMethod("ours-step1", (OURS_STEP1,), networks="ours"),
-        TrainingMethod("ours-step2", (OURS_STEP2,), networks="ours"),
-        _gan_baseline(
-            "pix2pix",
-            TranslationLoss(identity=True, adversarial=True, content_weight=CONTENT_WEIGHT),
-            "rescaled",
-        ),
-        _gan_baseline(
-            "cyclegan-adapted",
-            TranslationLoss(cycle=True, adversarial=True, content_weight=CONTENT_WEIGHT),
-            "rescaled",
-        ),
-        _gan_baseline(
-            "cyclegan-pid",
-            TranslationLoss(
-                cycle=True, pseudo_identity=True, adversarial=True, content_weight=CONTENT_WEIGHT
-            ),
-            "rescaled",
-        ),
-        _gan_baseline(
-            "cyclegan-id",
-            TranslationLoss(cycle=True, identity=True, adversarial=True, content_weight=CONTENT_WEIGHT),
-            "rescaled",
-        ),
-        _gan_baseline(
-            "cyclegan-id-ps",
-            TranslationLoss(cycle=True, identity=True, adversarial=True, content_weight=CONTENT_WEIGHT),
-            "rescaled",
-        ),
-        TrainingMethod("ours-auto", (_OURS_AUTO,)),
-        _gan_baseline(
-            "cyclegan",
-            TranslationLoss(cycle=True, adversarial=True, content_weight=CONTENT_WEIGHT),
-            "regridded",
-        ),
-        TrainingMethod("augcgan", (_AUGCGAN,)),
-    )
-}
-"""Every trainable method by canonical name."""
-
-STEP_ALIASES = {"1": "ours-step1", "2": "ours-step2"}
-"""Reference-code numbers of the two steps of ours (``model.py --method=1`` then ``--method=2``)."""
-
-
-def known_training_method_names() -> str:
-    """Accepted names with their aliases, for messages: ``"ours, ours-step1 (1), ours-step2 (2), ..."``."""
-    names = []
-    for name in TRAINING_METHODS:
-        aliases = [alias for alias, target in STEP_ALIASES.items() if target == name]
-        if not aliases and name != "ours":
-            aliases = list(resolve_method(name).aliases)
-        names.append(f"{name} ({', '.join(aliases)})" if aliases else name)
-    return ", ".join(names)
-
-
-def training_method(name: str) -> TrainingMethod:
-    """The method called ``name``: a canonical name, a reference-code number or a paper letter (any case).
-
-    ``"ours"`` runs step 1 then step 2; ``"ours-step1"`` (alias ``"1"``) and ``"ours-step2"`` (alias
-    ``"2"``) run one step each, as the reference code's methods 1 and 2 do. The other aliases are those of
-    :func:`galtk.models.registry.resolve_method` (``"3"``/``"a"`` for pix2pix, ..., ``"10"``/``"h"`` for
-    augcgan).
-
-    Parameters
-    ----------
-    name : str
-        For example ``"ours"``, ``"ours-step2"``, ``"2"``, ``"c"`` or ``"CycleGAN-PID"``.
-
-    Returns
-    -------
-    TrainingMethod
-
-    Raises
-    ------
-    galtk.errors.GaltkError
-        If no method has that name, with the list of known names.
-    """
-    key = name.strip().lower()
-    key = STEP_ALIASES.get(key, key)
-    if key in TRAINING_METHODS:
-        return TRAINING_METHODS[key]
-    try:
-        return TRAINING_METHODS[resolve_method(key).name]
-    except GaltkError:
-        raise GaltkError(f"unknown method {name!r}; known methods: {known_training_method_names()}") from None
-
-
-def configure_method(method: TrainingMethod, *, content_loss: str = "mse") -> TrainingMethod:
-    """``method`` with the content-loss choice of the settings applied to its stages with Noise Emulators.
-
-    ``content_loss="noise-weighted"`` sets ``noise_weighted`` on every :class:`AutoencoderLoss` and
-    :class:`TranslationLoss` of a stage that has NE_X and NE_Y (ours' two steps, ours-auto); the GAN
-    baselines, which have no noise model, keep the paper's plain MSE. ``"mse"`` returns ``method``.
-
-    Parameters
-    ----------
-    method : TrainingMethod
-        A method of :data:`TRAINING_METHODS`.
-    content_loss : {"mse", "noise-weighted"}
-        ``[train] content_loss``.
-
-    Returns
-    -------
-    TrainingMethod
-    """
-    if content_loss == "mse":
-        return method
-    if content_loss != "noise-weighted":
-        raise GaltkError(f"unknown content_loss {content_loss!r}; known: noise-weighted, mse")
-
-    def weighted(update: Update) -> Update:
-        if isinstance(update.loss, AutoencoderLoss | TranslationLoss):
-            return dataclasses.replace(update, loss=dataclasses.replace(update.loss, noise_weighted=True))
-        return update
-
-    stages = tuple(
-        dataclasses.replace(stage, updates=tuple(weighted(update) for update in stage.updates))
-        if set(NOISE_EMULATORS) <= set(stage.roles)
-        else stage
-        for stage in method.stages
-    )
-    return dataclasses.replace(method, stages=stages)
-
-
-def build_stage_networks(
-    method: TrainingMethod,
-    stage: Stage,
-    *,
-    bands: int = 5,
-    width: float = 1.0,
-    init: InitScheme = "glorot",
-    device: torch.device | str | None = None,
-) -> dict[str, nn.Module]:
-    """Build the networks of one stage (its ``roles``) with :func:`galtk.models.registry.build_networks`.
-
-    Frozen roles are built like the others; loading their weights and freezing them is the trainer's job.
-
-    Parameters
-    ----------
-    method : TrainingMethod
-        The method.
-    stage : Stage
-        One of ``method.stages``.
-    bands, width, init, device
-        As for :func:`galtk.models.registry.build_networks`.
-
-    Returns
-    -------
-    dict of str to torch.nn.Module
-        The stage's networks keyed by role, in the order of ``stage.roles``.
-    """
-    networks = build_networks(
-        method.networks or method.name, bands=bands, width=width, init=init, device=device
-    )
-    return {role: networks[role] for role in stage.roles}
