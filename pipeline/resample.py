@@ -4,8 +4,25 @@ The mapping from cutout pixels to input-image pixels is computed exactly (with t
 distortion terms) on a sparse grid of every ``step``-th cutout pixel, for many objects in one WCS call, then
 interpolated to every pixel by a least-squares cubic polynomial: over a 25-arcsec cutout the mapping is so
 smooth that this matches the exact per-pixel mapping to better than 1e-4 pixel, at a small fraction of the
-cost. The image is then interpolated bilinearly at the mapped positions (``scipy.ndimage.map_coordinates``,
-order 1), the same interpolation as ``reproject.reproject_interp(order="bilinear")``.
+cost. The image is then interpolated at the mapped positions with one of three separable kernels
+(:data:`KERNELS`):
+
+``lanczos3`` (the default)
+    ``sinc(d) sinc(d / 3)`` over 6 x 6 input pixels, normalised to unit sum along each axis (as SWarp, the
+    resampler of the survey teams, does): flux-conserving, sharp, and it keeps most of the noise (about 0.89
+    of a white-noise sigma through a rotation and a random sub-pixel shift), with weak correlations between
+    neighbouring pixels and small ringing next to sharp features.
+``bilinear``
+    The four nearest input pixels, the same interpolation as ``reproject.reproject_interp(order="bilinear")``:
+    it averages the noise down (about 0.66 of its sigma) by an amount that changes with each band's sub-pixel
+    phase, and correlates neighbouring pixels strongly.
+``nearest``
+    The nearest input pixel: the noise is untouched (gain 1) but positions are off by up to half a pixel, by
+    a different amount in each band.
+
+For each cutout the result records its ``noise_gain``: the factor by which the resampling (and the flux
+scaling below) multiplied the per-pixel sigma of white noise in the input image, computed from the weights
+actually used: ``sqrt(mean over the cutout's pixels of sum(w**2))`` times the pixel-area ratio.
 
 Pixel values are fluxes per pixel (nanomaggies, ADU), so by default they are multiplied by the ratio of
 output to input pixel areas (the Jacobian of the mapping): a source keeps its flux when the pixel scales
@@ -15,12 +32,33 @@ differ.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from astropy.wcs import WCS
-from scipy import ndimage
 
 _DEFAULT_STEP = 8
+#: The interpolation kernels of :func:`resample`, the default first.
+KERNELS = ("lanczos3", "bilinear", "nearest")
+_LANCZOS_ORDER = 3
+
+
+class Resampled(NamedTuple):
+    """Cutouts resampled from one image (see :func:`resample`).
+
+    Attributes
+    ----------
+    cutouts : ndarray, shape (n, size, size), float32
+        NaN where a cutout pixel falls outside the image or next to a missing pixel.
+    complete : ndarray of bool, shape (n,)
+        True where every pixel of the cutout was covered by valid image pixels.
+    noise_gain : ndarray, shape (n,), float32
+        Per-pixel sigma of the resampled white noise of the image, over its sigma in the image.
+    """
+
+    cutouts: np.ndarray
+    complete: np.ndarray
+    noise_gain: np.ndarray
 
 
 def cutout_world_grid(
@@ -136,9 +174,9 @@ def pixel_area_ratio(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def resample(
-    image: np.ndarray, x: np.ndarray, y: np.ndarray, *, conserve_flux: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
-    """Bilinear interpolation of one image at mapped positions.
+    image: np.ndarray, x: np.ndarray, y: np.ndarray, *, kernel: str = "lanczos3", conserve_flux: bool = True
+) -> Resampled:
+    """Interpolate one image at mapped positions.
 
     Parameters
     ----------
@@ -147,31 +185,65 @@ def resample(
         NaN marks missing pixels).
     x, y : ndarray, shape (n, size, size)
         Pixel maps from :func:`pixel_maps`.
+    kernel : {"lanczos3", "bilinear", "nearest"}
+        Interpolation kernel (see the module docstring).
     conserve_flux : bool
         Multiply by :func:`pixel_area_ratio` (pixel values are fluxes per pixel).
 
     Returns
     -------
-    cutouts : ndarray, shape (n, size, size), float32
-        NaN where the cutout pixel falls outside the image or next to a missing pixel.
-    complete : ndarray of bool, shape (n,)
-        True where every pixel of the cutout was covered by valid image pixels.
+    Resampled
+        The cutouts, which are complete, and the noise gain of each.
     """
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown resampling kernel {kernel!r}; use one of {', '.join(KERNELS)}")
     ny, nx = image.shape
     values = np.full(x.shape, np.nan)
+    variance_gain = np.full(len(x), np.nan)
     for index in range(len(x)):
         # Only the part of the image under this cutout is read (the image may be a memory-mapped tile).
         inside = (x[index] >= 0) & (y[index] >= 0) & (x[index] <= nx - 1) & (y[index] <= ny - 1)
         if not inside.any():
             continue
-        x0 = int(np.floor(x[index][inside].min()))
-        y0 = int(np.floor(y[index][inside].min()))
-        x1 = min(int(np.ceil(x[index][inside].max())) + 1, nx)
-        y1 = min(int(np.ceil(y[index][inside].max())) + 1, ny)
+        base_x, offsets_x, weights_x = _axis_weights(x[index][inside], kernel)
+        base_y, offsets_y, weights_y = _axis_weights(y[index][inside], kernel)
+        x0 = max(int(base_x.min() + offsets_x[0]), 0)
+        y0 = max(int(base_y.min() + offsets_y[0]), 0)
+        x1 = min(int(base_x.max() + offsets_x[-1]) + 1, nx)
+        y1 = min(int(base_y.max() + offsets_y[-1]) + 1, ny)
         patch = np.asarray(image[y0:y1, x0:x1], dtype=np.float64)
-        coordinates = [y[index][inside] - y0, x[index][inside] - x0]
-        values[index][inside] = ndimage.map_coordinates(patch, coordinates, order=1, mode="nearest")
+        # Taps beyond the image edge take the edge pixel (as ``mode="nearest"`` of scipy.ndimage).
+        columns = np.clip(base_x[None, :] + offsets_x[:, None] - x0, 0, x1 - x0 - 1)
+        rows = np.clip(base_y[None, :] + offsets_y[:, None] - y0, 0, y1 - y0 - 1)
+        taps = patch[rows[:, None, :], columns[None, :, :]]
+        values[index][inside] = np.einsum("am,bm,abm->m", weights_y, weights_x, taps)
+        variance_gain[index] = np.mean((weights_x**2).sum(axis=0) * (weights_y**2).sum(axis=0))
+    gain = np.sqrt(variance_gain)
     if conserve_flux:
-        values *= pixel_area_ratio(x, y)[:, None, None]
+        ratio = pixel_area_ratio(x, y)
+        values *= ratio[:, None, None]
+        gain *= ratio
     complete = np.isfinite(values).all(axis=(1, 2))
-    return values.astype(np.float32), complete
+    return Resampled(values.astype(np.float32), complete, gain.astype(np.float32))
+
+
+def _axis_weights(positions: np.ndarray, kernel: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernel along one axis: base pixel of each position, tap offsets from it, and tap weights.
+
+    Returns
+    -------
+    base : ndarray of int, shape (m,)
+    offsets : ndarray of int, shape (k,)
+    weights : ndarray, shape (k, m)
+        Summing to 1 over the taps of each position.
+    """
+    if kernel == "nearest":
+        return np.floor(positions + 0.5).astype(np.int64), np.zeros(1, np.int64), np.ones((1, len(positions)))
+    base = np.floor(positions).astype(np.int64)
+    fraction = positions - base
+    if kernel == "bilinear":
+        return base, np.arange(2), np.stack([1.0 - fraction, fraction])
+    offsets = np.arange(1 - _LANCZOS_ORDER, _LANCZOS_ORDER + 1)
+    distance = fraction[None, :] - offsets[:, None]
+    weights = np.sinc(distance) * np.sinc(distance / _LANCZOS_ORDER)
+    return base, offsets, weights / weights.sum(axis=0, keepdims=True)

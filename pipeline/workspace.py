@@ -63,8 +63,9 @@ _SECTION_COMMENTS = {
     "surveys": (
         "One table per survey: source of objects and pixels (sim, fits, sdss, hips), the object catalog (or,"
         " for sdss, a SkyServer SQL query instead), image files (glob patterns) of the fits source and their"
-        " AB zero point (0: from BUNIT or headers), one HiPS per band of the hips source (hips2fits server,"
-        " default astroquery's, and a scale factor), cutout grid, raw store (paths relative to this file)."
+        " AB zero point (0: from BUNIT or headers), the kernel resampling images onto the cutout grid"
+        " (lanczos3, bilinear, nearest), one HiPS per band of the hips source (hips2fits server, default"
+        " astroquery's, and a scale factor), cutout grid, raw store (paths relative to this file)."
     ),
     "fetch": (
         "galtk fetch: rows per write batch, parallel workers, objects per zarr chunk; archive sources:"

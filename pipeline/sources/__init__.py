@@ -74,7 +74,7 @@ def _fits_source(workspace: Workspace, survey: str) -> CutoutSource:
     images = expand_image_patterns([workspace.resolve(pattern) for pattern in section.images])
     if not images:
         raise ConfigError(f"[surveys.{survey}] images: no file matches {', '.join(section.images)}")
-    return FitsSource(catalog, images, zeropoint=section.zeropoint or None)
+    return FitsSource(catalog, images, zeropoint=section.zeropoint or None, kernel=section.resampling)
 
 
 def _sdss_source(workspace: Workspace, survey: str) -> CutoutSource:
@@ -91,6 +91,7 @@ def _sdss_source(workspace: Workspace, survey: str) -> CutoutSource:
         sql=section.sql or None,
         max_connections=fetch.connections,
         max_cache_bytes=bound,
+        kernel=section.resampling,
     )
 
 
@@ -108,6 +109,7 @@ def _cfhtls_source(workspace: Workspace, survey: str) -> CutoutSource:
         release=section.release or DEFAULT_RELEASE,
         max_connections=fetch.connections,
         max_cache_bytes=bound,
+        kernel=section.resampling,
     )
 
 

@@ -50,6 +50,14 @@ class ObjectList:
 RECORD_EXTRAS = (
     ExtraArray("provenance", False, "str", "", "image file or service used for each band"),
     ExtraArray("error", False, "str", "", "why a band or the object could not be cut out"),
+    ExtraArray(
+        "noise_gain",
+        True,
+        "float32",
+        "",
+        "factor by which resampling multiplied the per-pixel sigma of the source image's white noise"
+        " (NaN: not known)",
+    ),
 )
 
 
@@ -59,6 +67,7 @@ def assemble_batch(
     used: list[list[str]],
     errors: list[list[str]],
     unavailable: np.ndarray | None = None,
+    noise_gain: np.ndarray | None = None,
 ) -> CutoutBatch:
     """Rows of a store from per-band results, with :data:`RECORD_EXTRAS`.
 
@@ -74,6 +83,9 @@ def assemble_batch(
         Per row, what went wrong.
     unavailable : ndarray of bool, shape (n,), optional
         Rows that lost a band to a transient failure (download, service): failed, so a later run retries them.
+    noise_gain : ndarray, shape (n, band), optional
+        What resampling did to each band's noise (:func:`galtk.pipeline.resample.resample`); NaN where not
+        known (invalid bands, or a service that resampled the pixels itself).
 
     Returns
     -------
@@ -81,6 +93,8 @@ def assemble_batch(
         A row is done when it has at least one valid band and nothing was unavailable, else failed.
     """
     images[~valid] = np.nan
+    gain = np.full(valid.shape, np.nan, np.float32) if noise_gain is None else noise_gain.astype(np.float32)
+    gain[~valid] = np.nan
     done = valid.any(axis=1)
     if unavailable is not None:
         done &= ~unavailable
@@ -91,6 +105,7 @@ def assemble_batch(
         extras={
             "provenance": np.array(["; ".join(item for item in row if item) for row in used], dtype=object),
             "error": np.array(["; ".join(row) for row in errors], dtype=object),
+            "noise_gain": gain,
         },
     )
 

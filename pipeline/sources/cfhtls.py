@@ -66,7 +66,7 @@ from galtk.catalogs.files import ObjectCatalog
 from galtk.errors import CadcError, DownloadError, GaltkError
 from galtk.pipeline.fits_headers import calibration
 from galtk.pipeline.geometry import chord_length, sky_to_cutout_pixels, unit_vectors
-from galtk.pipeline.resample import cutout_world_grid
+from galtk.pipeline.resample import KERNELS, cutout_world_grid
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
 from galtk.pipeline.sources.download import USER_AGENT, Downloader, RetryPolicy, _retry_after
 from galtk.pipeline.sources.fits import FrameInfo, UnusableImage, covers_cutouts, cut_from_frame
@@ -156,6 +156,7 @@ class _BandResult:
     used: str = ""
     error: str = ""
     unavailable: bool = False
+    noise_gain: float = float("nan")
 
 
 class CfhtlsSource(CutoutSource):
@@ -175,6 +176,8 @@ class CfhtlsSource(CutoutSource):
         Size bound of the cutout cache.
     policy : RetryPolicy, optional
         Retries and timeout of downloads and queries.
+    kernel : {"lanczos3", "bilinear", "nearest"}, optional
+        Resampling kernel (``resampling`` of ``[surveys.NAME]``; :mod:`galtk.pipeline.resample`).
     """
 
     name = "cfhtls"
@@ -189,7 +192,11 @@ class CfhtlsSource(CutoutSource):
         max_connections: int = 4,
         max_cache_bytes: int | None = None,
         policy: RetryPolicy | None = None,
+        kernel: str = "lanczos3",
     ) -> None:
+        if kernel not in KERNELS:
+            raise GaltkError(f"unknown resampling {kernel!r}; use one of {', '.join(KERNELS)}")
+        self.kernel = kernel
         if not release.isalnum():
             raise GaltkError(f"CFHTLS release must be letters and digits (e.g. T0007), got {release!r}")
         self.catalog = catalog
@@ -217,6 +224,7 @@ class CfhtlsSource(CutoutSource):
             "release": self.release,
             "cutouts": "CADC SODA sync, POS=CIRCLE",
             "catalog_objects": len(self.catalog),
+            "resampling": self.kernel,
         }
 
     def extras(self, survey: SurveySpec) -> tuple[ExtraArray, ...]:
@@ -345,6 +353,7 @@ class CfhtlsSource(CutoutSource):
         used = [[""] * n_bands for _ in range(n)]
         errors: list[list[str]] = [[] for _ in range(n)]
         unavailable = np.zeros(n, dtype=bool)
+        noise_gain = np.full((n, n_bands), np.nan, dtype=np.float32)
         ra, dec = objects.ra[rows], objects.dec[rows]
         self._resolve_links([tiles[t] for t in np.unique(choices[choices >= 0])])
         tasks = [(i, b) for i in range(n) for b in range(n_bands) if choices[i, b] >= 0]
@@ -362,11 +371,12 @@ class CfhtlsSource(CutoutSource):
             if result.image is not None:
                 images[i, b] = result.image
             valid[i, b] = result.valid
+            noise_gain[i, b] = result.noise_gain
             used[i][b] = result.used
             unavailable[i] |= result.unavailable
             if result.error:
                 errors[i].append(result.error)
-        return assemble_batch(images, valid, used, errors, unavailable)
+        return assemble_batch(images, valid, used, errors, unavailable, noise_gain)
 
     def cutout_url(self, tile: WideTile, ra: float, dec: float, survey: SurveySpec) -> str:
         """SODA URL of the cutout of ``tile`` around (ra, dec), from the tile's DataLink cutout link.
@@ -401,9 +411,13 @@ class CfhtlsSource(CutoutSource):
         if not covers_cutouts(frame, np.array([ra]), np.array([dec]), survey)[0]:
             why = f"{band}: the cutout CADC cut from {tile.file_name} is too small"
             return _BandResult(used=used, error=why)
-        images, complete = cut_from_frame(frame, data, np.array([ra]), np.array([dec]), survey)
+        images, complete, gains = cut_from_frame(
+            frame, data, np.array([ra]), np.array([dec]), survey, kernel=self.kernel
+        )
         error = "" if complete[0] else f"{band}: missing pixels in {tile.file_name}"
-        return _BandResult(image=images[0], valid=bool(complete[0]), used=used, error=error)
+        return _BandResult(
+            image=images[0], valid=bool(complete[0]), used=used, error=error, noise_gain=float(gains[0])
+        )
 
     # ------------------------------------------------------------------ DataLink
     def _resolve_links(self, tiles: Sequence[WideTile]) -> None:

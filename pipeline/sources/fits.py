@@ -40,7 +40,7 @@ from galtk.catalogs.files import ObjectCatalog
 from galtk.errors import GaltkError
 from galtk.pipeline.fits_headers import BAND_KEYWORDS, SECOND_I_FILTERS, band_of, calibration
 from galtk.pipeline.geometry import chord_length, unit_vectors
-from galtk.pipeline.resample import cutout_world_grid, pixel_maps, resample
+from galtk.pipeline.resample import KERNELS, Resampled, cutout_world_grid, pixel_maps, resample
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
 from galtk.pipeline.stores.cutout_store import CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import SurveySpec
@@ -188,17 +188,27 @@ class FitsSource(CutoutSource):
         Image files.
     zeropoint : float, optional
         AB magnitude of one count for all images (overrides header keywords; not BUNIT nanomaggy).
+    kernel : {"lanczos3", "bilinear", "nearest"}, optional
+        Resampling kernel (``resampling`` of ``[surveys.NAME]``; :mod:`galtk.pipeline.resample`).
     """
 
     name = "fits"
     parallelism = "processes"  # WCS transforms and interpolation hold the GIL
 
     def __init__(
-        self, catalog: ObjectCatalog, images: Sequence[Path], *, zeropoint: float | None = None
+        self,
+        catalog: ObjectCatalog,
+        images: Sequence[Path],
+        *,
+        zeropoint: float | None = None,
+        kernel: str = "lanczos3",
     ) -> None:
+        if kernel not in KERNELS:
+            raise GaltkError(f"unknown resampling {kernel!r}; use one of {', '.join(KERNELS)}")
         self.catalog = catalog
         self.images = [Path(path) for path in images]
         self.zeropoint = zeropoint
+        self.kernel = kernel
         self._plans: dict[str, tuple[FrameIndex, ObjectList, np.ndarray]] = {}
         self._open: OrderedDict[tuple[Path, int], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -219,6 +229,7 @@ class FitsSource(CutoutSource):
             "images": [str(path) for path in self.images],
             "zeropoint": self.zeropoint,
             "objects": len(self.catalog),
+            "resampling": self.kernel,
         }
 
     def extras(self, survey: SurveySpec) -> tuple[ExtraArray, ...]:
@@ -237,6 +248,7 @@ class FitsSource(CutoutSource):
         n, size, n_bands = len(rows), survey.cutout_size, len(survey.bands)
         images = np.full((n, n_bands, size, size), np.nan, dtype=np.float32)
         valid = np.zeros((n, n_bands), dtype=bool)
+        noise_gain = np.full((n, n_bands), np.nan, dtype=np.float32)
         used = [[""] * n_bands for _ in range(n)]
         errors = [[] for _ in range(n)]
         ra, dec = objects.ra[rows], objects.dec[rows]
@@ -245,18 +257,19 @@ class FitsSource(CutoutSource):
             for frame_number in np.unique(chosen[chosen >= 0]):
                 members = np.flatnonzero(chosen == frame_number)
                 frame = frames[frame_number]
-                cutouts, complete = cut_from_frame(
-                    frame, self._data(frame), ra[members], dec[members], survey
+                cutouts, complete, gains = cut_from_frame(
+                    frame, self._data(frame), ra[members], dec[members], survey, kernel=self.kernel
                 )
                 images[members, band_index] = cutouts
                 valid[members, band_index] = complete
+                noise_gain[members, band_index] = gains
                 for member, ok in zip(members, complete, strict=True):
                     used[member][band_index] = f"{band}={frame.path.name}[{frame.hdu}] ({frame.calibration})"
                     if not ok:
                         errors[member].append(f"{band}: missing pixels in {frame.path.name}")
             for member in np.flatnonzero(chosen < 0):
                 errors[member].append(f"{band}: no image covers the whole cutout")
-        return assemble_batch(images, valid, used, errors)
+        return assemble_batch(images, valid, used, errors, noise_gain=noise_gain)
 
     def _data(self, frame: FrameInfo) -> np.ndarray:
         key = (frame.path, frame.hdu)
@@ -316,8 +329,14 @@ class FitsSource(CutoutSource):
 
 
 def cut_from_frame(
-    frame: FrameInfo, data: np.ndarray, ra: np.ndarray, dec: np.ndarray, survey: SurveySpec
-) -> tuple[np.ndarray, np.ndarray]:
+    frame: FrameInfo,
+    data: np.ndarray,
+    ra: np.ndarray,
+    dec: np.ndarray,
+    survey: SurveySpec,
+    *,
+    kernel: str = "lanczos3",
+) -> Resampled:
     """Cutouts of several objects from one image, in the survey's unit.
 
     Parameters
@@ -330,17 +349,18 @@ def cut_from_frame(
         Cutout centres in degrees.
     survey : SurveySpec
         Cutout grid and unit.
+    kernel : {"lanczos3", "bilinear", "nearest"}, optional
+        Resampling kernel (:mod:`galtk.pipeline.resample`).
 
     Returns
     -------
-    cutouts : ndarray, shape (n, size, size), float32
-    complete : ndarray of bool, shape (n,)
-        Every pixel of the cutout came from valid image pixels.
+    Resampled
+        The cutouts (in the survey's unit), which are complete, and what resampling did to their noise.
     """
     wcs = copy.deepcopy(frame.wcs)  # astropy WCS objects are not thread-safe
     x, y = pixel_maps(wcs, ra, dec, survey.pixel_scale, survey.cutout_size)
-    cutouts, complete = resample(data, x, y)
-    return cutouts * np.float32(frame.to_survey_unit), complete
+    cut = resample(data, x, y, kernel=kernel)
+    return cut._replace(cutouts=cut.cutouts * np.float32(frame.to_survey_unit))
 
 
 def covers_cutouts(frame: FrameInfo, ra: np.ndarray, dec: np.ndarray, survey: SurveySpec) -> np.ndarray:

@@ -35,6 +35,7 @@ from astropy.table import Table
 
 from galtk.catalogs.files import ObjectCatalog, catalog_from_table
 from galtk.errors import DownloadError, GaltkError, SkyServerError
+from galtk.pipeline.resample import KERNELS
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
 from galtk.pipeline.sources.download import Downloader, RetryPolicy
 from galtk.pipeline.sources.fits import (
@@ -96,6 +97,8 @@ class SdssSource(CutoutSource):
         Retries of downloads and queries.
     query_interval : float
         Minimum seconds between two SkyServer queries.
+    kernel : {"lanczos3", "bilinear", "nearest"}, optional
+        Resampling kernel (``resampling`` of ``[surveys.NAME]``; :mod:`galtk.pipeline.resample`).
     """
 
     name = "sdss"
@@ -111,9 +114,13 @@ class SdssSource(CutoutSource):
         max_cache_bytes: int | None = None,
         policy: RetryPolicy | None = None,
         query_interval: float = 1.0,
+        kernel: str = "lanczos3",
     ) -> None:
         if (catalog is None) == (not sql):
             raise ValueError("give exactly one of catalog and sql")
+        if kernel not in KERNELS:
+            raise GaltkError(f"unknown resampling {kernel!r}; use one of {', '.join(KERNELS)}")
+        self.kernel = kernel
         self.catalog = catalog
         self.sql = sql or None
         self.policy = policy or RetryPolicy()
@@ -136,6 +143,7 @@ class SdssSource(CutoutSource):
             "data_release": DATA_RELEASE,
             "sql": self.sql,
             "catalog_objects": None if self.catalog is None else len(self.catalog),
+            "resampling": self.kernel,
         }
 
     def extras(self, survey: SurveySpec) -> tuple[ExtraArray, ...]:
@@ -222,6 +230,7 @@ class SdssSource(CutoutSource):
         n, size, n_bands = len(rows), survey.cutout_size, len(survey.bands)
         images = np.full((n, n_bands, size, size), np.nan, dtype=np.float32)
         valid = np.zeros((n, n_bands), dtype=bool)
+        noise_gain = np.full((n, n_bands), np.nan, dtype=np.float32)
         used = [[""] * n_bands for _ in range(n)]
         errors: list[list[str]] = [[] for _ in range(n)]
         unavailable = np.zeros(n, dtype=bool)  # a frame could not be downloaded: worth retrying later
@@ -246,16 +255,19 @@ class SdssSource(CutoutSource):
                     inside = covers_cutouts(frame, ra[todo], dec[todo], survey)
                     chosen = todo[inside]
                     if len(chosen):
-                        cutouts, complete = cut_from_frame(frame, data, ra[chosen], dec[chosen], survey)
+                        cutouts, complete, gains = cut_from_frame(
+                            frame, data, ra[chosen], dec[chosen], survey, kernel=self.kernel
+                        )
                         images[chosen, band_index] = cutouts
                         valid[chosen, band_index] = complete
+                        noise_gain[chosen, band_index] = gains
                         for member in chosen:
                             used[member][band_index] = f"{band}={frame.path.name} ({frame_id})"
                     todo = todo[~inside]
                 for member in todo:
                     if not unavailable[member]:
                         errors[member].append(f"{band}: at the edge of {home} and its neighbouring fields")
-        return assemble_batch(images, valid, used, errors, unavailable)
+        return assemble_batch(images, valid, used, errors, unavailable, noise_gain)
 
     def frame_url(self, frame_id: FrameId, band: str) -> str:
         """URL of a frame file, from astroquery's template and its ``sas_baseurl`` configuration item."""

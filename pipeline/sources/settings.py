@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from galtk.pipeline.resample import KERNELS
 from galtk.pipeline.surveys import BANDS
 
 
@@ -16,6 +17,7 @@ class SurveySettings:
     sql: str = ""
     images: list[str] = field(default_factory=list)
     zeropoint: float = 0.0
+    resampling: str = "lanczos3"
     hips: list[str] = field(default_factory=list)
     hips_server: str = ""
     hips_scale: float = 1.0
@@ -24,3 +26,7 @@ class SurveySettings:
     cutout_size: int = 0
     pixel_scale: float = 0.0
     store: str = ""
+
+    def __post_init__(self) -> None:
+        if self.resampling not in KERNELS:
+            raise ValueError(f"resampling must be one of {', '.join(KERNELS)}, got {self.resampling!r}")

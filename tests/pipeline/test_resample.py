@@ -1,4 +1,4 @@
-"""Resampling onto the cutout grid, against reproject and exact WCS mappings."""
+"""Resampling onto the cutout grid, against reproject, exact WCS mappings and the kernels' formulas."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ from astropy.wcs import WCS
 from reproject import reproject_interp
 
 from galtk.pipeline.geometry import cutout_wcs
-from galtk.pipeline.resample import cutout_world_grid, pixel_area_ratio, pixel_maps, resample
+from galtk.pipeline.resample import KERNELS, cutout_world_grid, pixel_area_ratio, pixel_maps, resample
 
 
 def _rotated_frame(ra: float, dec: float, scale: float, angle_deg: float, shape=(400, 300)) -> WCS:
@@ -54,14 +54,15 @@ def test_resampling_matches_reproject_bilinear(scale_in: float, scale_out: float
     image = rng.normal(0, 1, (400, 300)) + 50 * np.exp(-((xx - 140) ** 2 + (yy - 210) ** 2) / 30.0)
     ra, dec = frame.pixel_to_world_values(140.0, 210.0)
     x, y = pixel_maps(frame, np.array([ra]), np.array([dec]), scale_out, size)
-    ours, complete = resample(image, x, y, conserve_flux=False)
+    ours, complete, _ = resample(image, x, y, kernel="bilinear", conserve_flux=False)
     target = cutout_wcs(float(ra), float(dec), scale_out, size)
     expected, footprint = reproject_interp((image, frame), target, shape_out=(size, size), order="bilinear")
     assert complete[0] and footprint.all()
     np.testing.assert_allclose(ours[0], expected, atol=1e-5 * np.abs(image).max())
 
 
-def test_point_source_lands_at_the_cutout_centre_and_keeps_its_flux() -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_point_source_lands_at_the_cutout_centre_and_keeps_its_flux(kernel: str) -> None:
     # A compact Gaussian star at a known position in a rotated frame with a different pixel scale.
     frame = _rotated_frame(200.0, 40.0, 0.3, 61.0)
     star_x, star_y = 151.37, 188.62
@@ -72,12 +73,14 @@ def test_point_source_lands_at_the_cutout_centre_and_keeps_its_flux() -> None:
         1000.0 / (2 * np.pi * sigma**2) * np.exp(-((xx - star_x) ** 2 + (yy - star_y) ** 2) / (2 * sigma**2))
     )
     x, y = pixel_maps(frame, np.array([ra]), np.array([dec]), 0.396, 64)
-    cutout, _ = resample(image, x, y)
+    cutout = resample(image, x, y, kernel=kernel).cutouts
     cy, cx = np.mgrid[:64, :64]
     total = cutout[0].sum(dtype=np.float64)
     assert total == pytest.approx(1000.0, rel=0.01)
-    assert (cutout[0] * cx).sum() / total == pytest.approx(31.5, abs=0.1)
-    assert (cutout[0] * cy).sum() / total == pytest.approx(31.5, abs=0.1)
+    # Nearest-pixel resampling moves each pixel by up to half a pixel; the others interpolate.
+    tolerance = 0.3 if kernel == "nearest" else 0.1
+    assert (cutout[0] * cx).sum() / total == pytest.approx(31.5, abs=tolerance)
+    assert (cutout[0] * cy).sum() / total == pytest.approx(31.5, abs=tolerance)
     assert pixel_area_ratio(x, y)[0] == pytest.approx((0.396 / 0.3) ** 2, rel=1e-4)
 
 
@@ -87,6 +90,45 @@ def test_cutouts_off_the_image_edge_are_flagged_incomplete() -> None:
     x, y = pixel_maps(frame, ra, dec, 0.396, 64)
     image = np.ones((400, 300))
     image[300, 100] = np.nan
-    cutouts, complete = resample(image, x, y)
+    cutouts, complete, _ = resample(image, x, y)
     assert complete.tolist() == [True, False]
     assert np.isnan(cutouts[1]).any() and np.isfinite(cutouts[0]).all()
+
+
+def _lanczos3(distance: np.ndarray) -> np.ndarray:
+    """The Lanczos-3 kernel, written from its definition."""
+    inside = np.abs(distance) < 3
+    return np.where(inside, np.sinc(distance) * np.sinc(distance / 3), 0.0)
+
+
+def test_lanczos3_weights_follow_the_kernel_formula() -> None:
+    rng = np.random.default_rng(3)
+    image = rng.normal(0, 1, (40, 40))
+    x = np.array([[[17.3, 20.0, 11.71]]])
+    y = np.array([[[21.45, 19.0, 12.02]]])
+    ours = resample(image, x, y, kernel="lanczos3", conserve_flux=False).cutouts[0, 0]
+    for index in range(3):
+        columns = np.arange(40) - x[0, 0, index]
+        rows = np.arange(40) - y[0, 0, index]
+        weights = np.outer(_lanczos3(rows), _lanczos3(columns))
+        weights /= np.outer(_lanczos3(rows).sum(), _lanczos3(columns).sum())
+        assert ours[index] == pytest.approx((weights * image).sum(), abs=1e-5)
+    assert ours[1] == pytest.approx(image[19, 20], abs=1e-6)  # on a pixel centre it takes that pixel
+
+
+@pytest.mark.parametrize(("kernel", "expected"), [("nearest", 1.0), ("lanczos3", 0.89), ("bilinear", 0.667)])
+def test_noise_gain_is_the_sigma_ratio_of_resampled_white_noise(kernel: str, expected: float) -> None:
+    rng = np.random.default_rng(4)
+    frame = _rotated_frame(150.0, 2.0, 0.396, 31.0)
+    image = rng.normal(0, 1, (400, 300))
+    ra, dec = frame.pixel_to_world_values(rng.uniform(100, 200, 12), rng.uniform(120, 280, 12))
+    x, y = pixel_maps(frame, ra, dec, 0.396, 64)
+    cut = resample(image, x, y, kernel=kernel)
+    measured = cut.cutouts.reshape(len(ra), -1).std(axis=1)
+    np.testing.assert_allclose(measured, cut.noise_gain, rtol=0.05)
+    assert float(np.mean(cut.noise_gain)) == pytest.approx(expected, abs=0.03)
+
+
+def test_an_unknown_kernel_is_refused() -> None:
+    with pytest.raises(ValueError, match="lanczos3, bilinear, nearest"):
+        resample(np.zeros((8, 8)), np.zeros((1, 2, 2)), np.zeros((1, 2, 2)), kernel="cubic")
