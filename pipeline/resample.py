@@ -245,5 +245,16 @@ def _axis_weights(positions: np.ndarray, kernel: str) -> tuple[np.ndarray, np.nd
         return base, np.arange(2), np.stack([1.0 - fraction, fraction])
     offsets = np.arange(1 - _LANCZOS_ORDER, _LANCZOS_ORDER + 1)
     distance = fraction[None, :] - offsets[:, None]
-    weights = np.sinc(distance) * np.sinc(distance / _LANCZOS_ORDER)
+    # sinc(d) sinc(d / a) with d = f - k: sin(pi (f - k)) = (-1)**k sin(pi f), and sin(pi (f - k) / a) from
+    # sin and cos of pi f / a: three sines and cosines per position instead of two sincs per tap.
+    angle = np.pi * fraction / _LANCZOS_ORDER
+    shift = np.pi * offsets / _LANCZOS_ORDER
+    numerator = (
+        np.where(offsets % 2 == 0, 1.0, -1.0)[:, None]
+        * np.sin(np.pi * fraction)[None, :]
+        * (np.sin(angle)[None, :] * np.cos(shift)[:, None] - np.cos(angle)[None, :] * np.sin(shift)[:, None])
+    )
+    exact = distance == 0
+    squared = np.where(exact, 1.0, distance**2)
+    weights = np.where(exact, 1.0, _LANCZOS_ORDER * numerator / (np.pi**2 * squared))
     return base, offsets, weights / weights.sum(axis=0, keepdims=True)
