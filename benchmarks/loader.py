@@ -9,11 +9,11 @@ SDSS + 24 unpaired CFHT + 24 pairs (96 images) delivered to the CPU (rotations a
 - zarr reads: the rows of each batch read through zarr's orthogonal selection (``array.oindex[sorted rows]``,
   which reads whole 32-object chunks), without rotation: what a loader built on zarr indexing could reach;
 - direct row reads: the same rows read by :class:`galtk.models.training.batches.row_reader.ChunkRowReader`
-  (one row's bytes
-  from its chunk file), without rotation: the CPU's share of a batch when a GPU does the rotations;
-- streamed: :class:`galtk.models.training.batches.loader.TrainingData` with ``in_memory=False`` (direct reads
-  of one row's
-  bytes from its chunk file), ``batch(i)`` in the calling thread and ``batches()`` with 1, 2 and 4 threads;
+  (one row's bytes from its chunk file), without rotation: the CPU's share of a batch when a GPU does the
+  rotations;
+- streamed: :class:`galtk.models.training.batches.loader.StoreBatchSource` with ``in_memory=False``
+  (direct reads of one row's bytes from its chunk file), ``batch(i)`` in the calling thread and
+  ``batches()`` with 1, 2 and 4 threads;
 - streamed from a cold page cache (the chunk files evicted with ``posix_fadvise`` first, 4 threads): reads
   that reach the disk;
 - in memory: ``in_memory=True``, ``batch(i)`` and ``batches()`` with 2 threads;
@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-from galtk.models.training.batches.loader import TrainingData
+from galtk.models.training.batches.loader import StoreBatchSource
 from galtk.models.training.batches.row_reader import ChunkRowReader
 from galtk.pipeline.preprocess.stage import RegridTarget, preprocess
 from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutBatch, CutoutStore, StoreSchema
@@ -118,7 +118,7 @@ def _arrays(paths: dict[str, Path], cfht_array: str) -> dict[str, list[zarr.Arra
     }
 
 
-def _zarr_reads(data: TrainingData, paths: dict[str, Path], cfht_array: str, count: int) -> int:
+def _zarr_reads(data: StoreBatchSource, paths: dict[str, Path], cfht_array: str, count: int) -> int:
     """The rows of ``count`` batches through zarr's orthogonal selection."""
     arrays = _arrays(paths, cfht_array)
     for iteration in range(count):
@@ -130,7 +130,7 @@ def _zarr_reads(data: TrainingData, paths: dict[str, Path], cfht_array: str, cou
     return count
 
 
-def _direct_reads(data: TrainingData, paths: dict[str, Path], cfht_array: str, count: int) -> int:
+def _direct_reads(data: StoreBatchSource, paths: dict[str, Path], cfht_array: str, count: int) -> int:
     """The rows of ``count`` batches through the loader's direct chunk reads, without rotations."""
     readers = {
         name: [ChunkRowReader(array) for array in arrays]
@@ -145,13 +145,13 @@ def _direct_reads(data: TrainingData, paths: dict[str, Path], cfht_array: str, c
     return count
 
 
-def _sequential(data: TrainingData, count: int, offset: int = 0) -> int:
+def _sequential(data: StoreBatchSource, count: int, offset: int = 0) -> int:
     for iteration in range(offset, offset + count):
         data.batch(iteration)
     return count
 
 
-def _prefetched(data: TrainingData, count: int, workers: int, offset: int = 0) -> int:
+def _prefetched(data: StoreBatchSource, count: int, workers: int, offset: int = 0) -> int:
     with closing(data.batches(offset, offset + count, prefetch=2 * workers, workers=workers)) as batches:
         for _ in batches:
             pass
@@ -174,12 +174,12 @@ def _evict(root: Path) -> None:
 def _measure(paths: dict[str, Path], scratch: Path, cfht_array: str, n: int) -> tuple[str, list]:
     """Open the data both ways and time every mode; returns the opening line and (mode, batches/s) rows."""
     started = time.perf_counter()
-    streamed = TrainingData.open(
+    streamed = StoreBatchSource.open(
         paths["paired"], paths["sdss"], paths["cfht"], in_memory=False, cfht_array=cfht_array
     )
     open_streamed = time.perf_counter() - started
     started = time.perf_counter()
-    held = TrainingData.open(
+    held = StoreBatchSource.open(
         paths["paired"], paths["sdss"], paths["cfht"], in_memory=True, cfht_array=cfht_array
     )
     open_held = time.perf_counter() - started
@@ -209,7 +209,7 @@ def _measure(paths: dict[str, Path], scratch: Path, cfht_array: str, n: int) -> 
     return opening, [(mode, _rate(run)) for mode, run in modes]
 
 
-def _training_loop(data: TrainingData, count: int, workers: int) -> int:
+def _training_loop(data: StoreBatchSource, count: int, workers: int) -> int:
     """``count`` iterations of a loop whose step waits 30 ms, as a GPU-bound step does.
 
     ``workers`` 0: batches assembled inline; -1: no batches at all (the loop's own rate, the ceiling).
@@ -229,7 +229,7 @@ def _training_loop(data: TrainingData, count: int, workers: int) -> int:
     return count
 
 
-def _cold(scratch: Path, data: TrainingData, count: int) -> int:
+def _cold(scratch: Path, data: StoreBatchSource, count: int) -> int:
     """Batches not delivered before, after evicting the stores from the page cache."""
     _evict(scratch)
     return _prefetched(data, count, 4, offset=10 * count)

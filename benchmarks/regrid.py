@@ -5,8 +5,7 @@ The same N synthetic CFHT cutouts (5 x 136 x 136, default 2,000) are regridded o
 - ``reproject_interp`` once per cutout (5 bands broadcast, bilinear), each with its own cutout WCS pair, with
   default options and with ``return_footprint=False, roundtrip_coords=False`` (its fastest settings);
 - galtk's :class:`~galtk.pipeline.preprocess.regrid.RegridMap` applied to chunks of 32 cutouts on one thread,
-  and on
-  a pool of threads (one per core), which is how ``galtk preprocess`` runs it (median of 5 runs each).
+  and on a pool of threads (one per core), which is how ``galtk preprocess`` runs it (median of 5 runs each).
 
 ``reproject_interp`` runs on one thread, so the 1-thread row is the like-for-like comparison; the pool row
 compares galtk on every core against reproject on one. The kernel is memory- and call-bound (the input is

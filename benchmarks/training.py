@@ -1,10 +1,10 @@
 """Training speed: iterations/s and images/s of every method's trainer step, against ours-step1 and loader.
 
-Synthetic preprocessed stores are written in a temporary directory by ``benchmarks/loader.py``'s store
-builder (a paired store, an unpaired SDSS and an unpaired CFHT store, ``rescaled`` and ``regridded`` arrays)
-and opened with :class:`galtk.models.training.batches.loader.TrainingData`, streamed from zarr as the unpaired
-sets of a paper-size run are. Then, for every method of :data:`galtk.models.methods.METHODS`
-(``ours`` is its two steps, measured as ``ours-step1`` and ``ours-step2``):
+Synthetic preprocessed stores are written in a temporary directory by ``benchmarks/loader.py``'s store builder
+(a paired store, an unpaired SDSS and an unpaired CFHT store, ``rescaled`` and ``regridded`` arrays) and
+opened with :class:`galtk.models.training.batches.loader.StoreBatchSource`, streamed from zarr as the unpaired
+sets of a paper-size run are. Then, for every method of :data:`galtk.models.methods.METHODS` (``ours`` is its
+two steps, measured as ``ours-step1`` and ``ours-step2``):
 
 - the trainer's own step: the stage's networks, Adam optimizers and schedules are built by the trainer
   (``galtk.models.training.trainer._StageRunner``, at ``--width``, fp32 or bf16 autocast, optionally
@@ -14,9 +14,9 @@ sets of a paper-size run are. Then, for every method of :data:`galtk.models.meth
   as many unpaired CFHT images and as many pairs (96 images at the paper's 24) already on the device. Frozen
   networks (ours-step2's Noise Emulators) keep their initial weights, which does not change the speed. After
   ``--warmup`` untimed iterations (compilation included), ``--iterations`` iterations are timed;
-- the loader: ``TrainingData.batches()`` as the trainer calls it (4 batches prefetched by 4 threads), every
-  set streamed from zarr (rotations and mirrors included, pinned copies to the GPU on CUDA), in batches/s for
-  each CFHT array.
+- the loader: ``StoreBatchSource.batches()`` as the trainer calls it (4 batches prefetched by 4 threads),
+  every set streamed from zarr (rotations and mirrors included, pinned copies to the GPU on CUDA), in
+  batches/s for each CFHT array.
 
 On the CPU the step runs in fp32 without compilation; with ``--device cuda`` every method is measured in fp32
 and under bf16 autocast, each eager and ``torch.compile``d (``--precisions``, ``--compile``). Ratios, all
@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loader import _write_stores
 
 from galtk.models.methods import METHODS, Method
-from galtk.models.training.batches.loader import TrainingBatch, TrainingData
+from galtk.models.training.batches.loader import StoreBatchSource, TrainingBatch
 from galtk.models.training.distributed import Distributed
 from galtk.models.training.run import RunDirectory
 from galtk.models.training.settings import TrainSettings
@@ -192,7 +192,7 @@ def release(device: torch.device, variant: Variant) -> None:
         torch.cuda.empty_cache()
 
 
-def loader_rate(data: TrainingData, count: int) -> float:
+def loader_rate(data: StoreBatchSource, count: int) -> float:
     """Batches per second of ``data.batches()`` called as the trainer calls it (default prefetching)."""
     started = time.perf_counter()
     with closing(data.batches(0, count)) as batches:
@@ -202,9 +202,11 @@ def loader_rate(data: TrainingData, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def open_data(paths: dict[str, Path], cfht_array: str, device: torch.device, batch_size: int) -> TrainingData:
+def open_data(
+    paths: dict[str, Path], cfht_array: str, device: torch.device, batch_size: int
+) -> StoreBatchSource:
     """The stores opened like a paper-size run's unpaired sets: every set streamed from zarr."""
-    return TrainingData.open(
+    return StoreBatchSource.open(
         paths["paired"],
         paths["sdss"],
         paths["cfht"],
@@ -340,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(
-        f"loader (TrainingData.batches(), every set streamed from zarr, {args.sdss:,} unpaired SDSS,"
+        f"loader (StoreBatchSource.batches(), every set streamed from zarr, {args.sdss:,} unpaired SDSS,"
         f" {args.cfht:,} unpaired CFHT, {args.pairs // 2:,} train pairs): "
         + ", ".join(f"{array} CFHT {rate:.1f} batches/s" for array, rate in loader.items())
     )

@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 
 
 class BatchSource(Protocol):
-    """The batches of one stage (:class:`galtk.models.training.batches.loader.TrainingData` in a real run)."""
+    """The batches of one stage (:class:`~galtk.models.training.batches.loader.StoreBatchSource` in a run)."""
 
     def batch(self, iteration: int) -> TrainingBatch:
         """The batch of ``iteration``, a deterministic function of it."""

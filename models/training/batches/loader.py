@@ -1,10 +1,10 @@
 """Training batches drawn from the cross-match and preprocess outputs (SPEC section 6).
 
-:class:`TrainingData` gives every iteration of ``galtk train`` its :class:`TrainingBatch`: 24 unpaired SDSS,
-24 unpaired CFHT and 24 training pairs by default, each rotated by k x 90 degrees after an optional mirror
-(the same symmetry for both images of a pair). What a batch holds depends only on ``(seed, rank, iteration)``
-(:mod:`galtk.models.training.batches.sampling`), so a resumed run reproduces the batches of an uninterrupted
-one.
+:class:`StoreBatchSource` gives every iteration of ``galtk train`` its :class:`TrainingBatch`: 24 unpaired
+SDSS, 24 unpaired CFHT and 24 training pairs by default, each rotated by k x 90 degrees after an optional
+mirror (the same symmetry for both images of a pair). What a batch holds depends only on ``(seed, rank,
+iteration)`` (:mod:`galtk.models.training.batches.sampling`), so a resumed run reproduces the batches of an
+uninterrupted one.
 
 Images come from the ``rescaled`` arrays (``regridded`` CFHT for the methods trained on the SDSS grid) of the
 training rows selected by :mod:`galtk.models.training.batches.training_sets`, minus rows with a non-finite
@@ -12,8 +12,8 @@ pixel, which are found by reading every training image once when the data are op
 in the memory of the training device (when asked, or automatically when it fits
 :func:`default_memory_budget`), or streamed: every batch reads its rows straight from the zarr chunk files
 (:class:`galtk.models.training.batches.row_reader.ChunkRowReader`) into pinned memory and copies them to the
-GPU asynchronously; :meth:`TrainingData.batches` prepares the next batches in background threads. Rotations
-and mirrors run on the training device. Both modes give the same batches bit for bit.
+GPU asynchronously; :meth:`StoreBatchSource.batches` prepares the next batches in background threads.
+Rotations and mirrors run on the training device. Both modes give the same batches bit for bit.
 """
 
 from __future__ import annotations
@@ -165,8 +165,8 @@ class _SetSource:
     info: dict[str, Any]
 
 
-class TrainingData:
-    """The training images of a run and the batch of every iteration.
+class StoreBatchSource:
+    """The batch source of a stage read from the stores: its training images and the batch of every iteration.
 
     Build it with :meth:`open` (the cross-match and preprocess outputs) or :meth:`from_arrays` (arrays in
     memory, for tests and the demo).
@@ -237,7 +237,7 @@ class TrainingData:
         rank: int = 0,
         world_size: int = 1,
         memory_budget: int | None = None,
-    ) -> TrainingData:
+    ) -> StoreBatchSource:
         """Open the cross-match outputs, check them and read every training image once.
 
         Parameters
@@ -265,7 +265,7 @@ class TrainingData:
 
         Returns
         -------
-        TrainingData
+        StoreBatchSource
 
         Raises
         ------
@@ -326,7 +326,7 @@ class TrainingData:
         rank: int = 0,
         world_size: int = 1,
         bands: Sequence[str] | None = None,
-    ) -> TrainingData:
+    ) -> StoreBatchSource:
         """Training data held in memory from arrays (for tests and the demo).
 
         Parameters
@@ -342,7 +342,7 @@ class TrainingData:
 
         Returns
         -------
-        TrainingData
+        StoreBatchSource
             Every set held on ``device`` (copied); rows with a non-finite pixel are left out and counted.
         """
         device = _check_settings(batch_unpaired, batch_pairs, seed, rank, world_size, device)

@@ -7,21 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from galtk.models.methods import Method
-from galtk.models.training.batches.loader import TrainingData
+from galtk.models.training.batches.loader import StoreBatchSource
 from galtk.models.training.distributed import Distributed
 from galtk.models.training.settings import TrainSettings
 from galtk.models.training.updates import Stage
 from galtk.pipeline.workspace import Workspace
 
 MEMORY_MODES = {"auto": None, "hold": True, "stream": False}
-"""``memory`` setting -> ``in_memory`` argument of :meth:`TrainingData.open`."""
+"""``memory`` setting -> ``in_memory`` argument of :meth:`StoreBatchSource.open`."""
 
 
 @dataclass
 class StoreBatchSources:
     """The batch sources of a run read from the preprocessed cross-match outputs, for one process.
 
-    Each stage's :class:`TrainingData` is opened once per CFHT array (``rescaled`` or ``regridded``) and
+    Each stage's :class:`StoreBatchSource` is opened once per CFHT array (``rescaled`` or ``regridded``) and
     shared by the stages that read the same array.
 
     Attributes
@@ -33,7 +33,7 @@ class StoreBatchSources:
     paired: Path
     unpaired_sdss: Path
     unpaired_cfht: Path
-    _opened: dict[str, TrainingData] = field(default_factory=dict, repr=False)
+    _opened: dict[str, StoreBatchSource] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of_workspace(cls, workspace: Workspace) -> StoreBatchSources:
@@ -45,10 +45,10 @@ class StoreBatchSources:
             workspace.resolve(crossmatch.unpaired_cfht),
         )
 
-    def __call__(self, stage: Stage, context: Distributed, settings: TrainSettings) -> TrainingData:
+    def __call__(self, stage: Stage, context: Distributed, settings: TrainSettings) -> StoreBatchSource:
         """The batches of ``stage`` for this process (batch sizes, seed and memory mode of ``settings``)."""
         if stage.cfht_array not in self._opened:
-            self._opened[stage.cfht_array] = TrainingData.open(
+            self._opened[stage.cfht_array] = StoreBatchSource.open(
                 self.paired,
                 self.unpaired_sdss,
                 self.unpaired_cfht,
@@ -65,7 +65,7 @@ class StoreBatchSources:
 
     def open_all(
         self, method: Method, context: Distributed, settings: TrainSettings
-    ) -> list[TrainingData]:
+    ) -> list[StoreBatchSource]:
         """Open the data of every stage now (so missing inputs are reported before a run starts)."""
         return [self(stage, context, settings) for stage in method.stages]
 

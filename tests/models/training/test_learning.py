@@ -52,7 +52,7 @@ from torch_threads import torch_on_one_thread
 from galtk.models.evaluation.metrics import noise_sigma
 from galtk.models.methods import build_networks, resolve_method
 from galtk.models.networks.noise_emulator import NoiseEmulator
-from galtk.models.training.batches.loader import TrainingData
+from galtk.models.training.batches.loader import StoreBatchSource
 from galtk.models.training.batches.sources import StoreBatchSources
 from galtk.models.training.launch import LaunchRequest, prepare
 from galtk.models.training.settings import train_settings
@@ -136,7 +136,7 @@ def true_rescaled_sigma(paths: list[Path], survey: str) -> np.ndarray:
         sigma / 2 in nanomaggies), the median running over the images the trainer draws from: every row of
         the unpaired store and the train pairs.
     """
-    data = TrainingData.open(*paths)
+    data = StoreBatchSource.open(*paths)
     paired, unpaired = (paths[0] / survey, paths[1] if survey == "sdss" else paths[2])
     sigma = np.concatenate(
         [

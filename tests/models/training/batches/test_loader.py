@@ -13,7 +13,7 @@ import pytest
 import zarr
 
 from galtk.errors import StoreError, TrainingDataError
-from galtk.models.training.batches.loader import TrainingData
+from galtk.models.training.batches.loader import StoreBatchSource
 from galtk.models.training.batches.row_reader import ChunkRowReader, scan_rows
 from galtk.models.training.batches.sampling import SYMMETRIES, EpochSampler, apply_symmetries, transform_image
 from galtk.pipeline.preprocess.stage import RegridTarget, preprocess
@@ -116,8 +116,8 @@ def private_stores(stores: dict[str, Path], tmp_path: Path) -> dict[str, Path]:
     return {name: Path(shutil.copytree(path, tmp_path / path.name)) for name, path in stores.items()}
 
 
-def _open(paths: dict[str, Path], **options) -> TrainingData:
-    return TrainingData.open(paths["paired"], paths["sdss"], paths["cfht"], **{**SMALL, **options})
+def _open(paths: dict[str, Path], **options) -> StoreBatchSource:
+    return StoreBatchSource.open(paths["paired"], paths["sdss"], paths["cfht"], **{**SMALL, **options})
 
 
 def _assert_same(first, second) -> None:
@@ -260,7 +260,7 @@ def test_missing_arrays_name_the_preprocess_command(private_stores: dict[str, Pa
     with pytest.raises(TrainingDataError, match=r"no 'rescaled' array; run `galtk preprocess .*paired.zarr`"):
         _open(private_stores)
     with pytest.raises(StoreError, match="galtk crossmatch"):
-        TrainingData.open(
+        StoreBatchSource.open(
             private_stores["paired"].parent / "nothing.zarr", private_stores["sdss"], private_stores["cfht"]
         )
 
@@ -274,14 +274,14 @@ def test_bands_and_sizes_must_agree(stores: dict[str, Path], tmp_path: Path) -> 
     _write(tmp_path / "small.zarr", small, images, np.ones((8, 5), bool), np.ones(8, np.uint8))
     preprocess(tmp_path / "small.zarr", scheduler="synchronous")
     with pytest.raises(TrainingDataError, match="48 x 48 px"):
-        TrainingData.open(stores["paired"], tmp_path / "small.zarr", stores["cfht"])
+        StoreBatchSource.open(stores["paired"], tmp_path / "small.zarr", stores["cfht"])
 
     reordered = dataclasses.replace(SDSS, bands=("g", "r", "i", "z", "u"))
     _write(tmp_path / "bands.zarr", reordered, images[:, :, :1, :1].repeat(64, 2).repeat(64, 3), *_ok(8))
     with pytest.raises(TrainingDataError, match="disagree on their bands"):
-        TrainingData.open(stores["paired"], tmp_path / "bands.zarr", stores["cfht"])
+        StoreBatchSource.open(stores["paired"], tmp_path / "bands.zarr", stores["cfht"])
     with pytest.raises(TrainingDataError, match="holds cfht cutouts, expected sdss"):
-        TrainingData.open(stores["paired"], stores["cfht"], stores["cfht"])
+        StoreBatchSource.open(stores["paired"], stores["cfht"], stores["cfht"])
 
 
 def _ok(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -311,7 +311,9 @@ def test_from_arrays_holds_finite_rows() -> None:
     sdss, pair_sdss = rng.normal(size=(10, 5, 8, 8)), rng.normal(size=(6, 5, 8, 8))
     cfht, pair_cfht = rng.normal(size=(7, 5, 12, 12)), rng.normal(size=(6, 5, 12, 12))
     pair_cfht[1, 0, 0, 0] = np.nan
-    data = TrainingData.from_arrays(sdss, cfht, pair_sdss, pair_cfht, batch_unpaired=3, batch_pairs=5, seed=2)
+    data = StoreBatchSource.from_arrays(
+        sdss, cfht, pair_sdss, pair_cfht, batch_unpaired=3, batch_pairs=5, seed=2
+    )
     assert (
         data.counts == (10, 7, 5) and data.bands == SDSS.bands and (data.sdss_size, data.cfht_size) == (8, 12)
     )
@@ -320,7 +322,7 @@ def test_from_arrays_holds_finite_rows() -> None:
     assert batch.pair_sdss.shape == (5, 5, 8, 8) and batch.pair_cfht.shape == (5, 5, 12, 12)
     assert 1 not in data.rows("train_pairs")[data.plan(0).pairs.positions]
     with pytest.raises(ValueError, match="square"):
-        TrainingData.from_arrays(sdss[:, :, :, :6], cfht, pair_sdss, pair_cfht)
+        StoreBatchSource.from_arrays(sdss[:, :, :, :6], cfht, pair_sdss, pair_cfht)
 
 
 def test_row_reader_matches_zarr_for_direct_and_compressed_arrays(
