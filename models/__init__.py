@@ -21,48 +21,52 @@ translation
     ``galtk translate``: FITS input, the trained translator, the batch loop, FITS output.
 evaluation
     ``galtk evaluate``: metrics against the originals and the truth, criteria, the report.
+
+The names below are imported on first use, so that importing a sub-module (``galtk.models.training.settings``
+for ``galtk init``, say) does not load torch and every network.
 """
 
-from galtk.models.methods import METHODS, Method, build_networks, resolve_method
-from galtk.models.network_kinds import KINDS, NetworkSpec
-from galtk.models.networks.augcgan import LATENT_DIM, AugCGanGenerator, LatentDiscriminator, LatentEncoder
-from galtk.models.networks.autoencoder import Autoencoder
-from galtk.models.networks.cyclegan import CycleGanGenerator, PatchGanDiscriminator, ResnetGenerator
-from galtk.models.networks.discriminator import BandDiscriminator
-from galtk.models.networks.filters import (
-    HIGH_PASS_KERNEL,
-    HighPassFilter,
-    SymmetricFilter,
-    expand_free_weights,
-)
-from galtk.models.networks.generators import CfhtToSdssGenerator, SdssToCfhtGenerator
-from galtk.models.networks.init import INIT_SCHEMES, InitScheme, initialize
-from galtk.models.networks.noise_emulator import NoiseEmulator
+from __future__ import annotations
 
-__all__ = [
-    "HIGH_PASS_KERNEL",
-    "INIT_SCHEMES",
-    "KINDS",
-    "LATENT_DIM",
-    "METHODS",
-    "AugCGanGenerator",
-    "Autoencoder",
-    "BandDiscriminator",
-    "CfhtToSdssGenerator",
-    "CycleGanGenerator",
-    "HighPassFilter",
-    "InitScheme",
-    "LatentDiscriminator",
-    "LatentEncoder",
-    "Method",
-    "NetworkSpec",
-    "NoiseEmulator",
-    "PatchGanDiscriminator",
-    "ResnetGenerator",
-    "SdssToCfhtGenerator",
-    "SymmetricFilter",
-    "build_networks",
-    "expand_free_weights",
-    "initialize",
-    "resolve_method",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "METHODS": "galtk.models.methods",
+    "Method": "galtk.models.methods",
+    "build_networks": "galtk.models.methods",
+    "resolve_method": "galtk.models.methods",
+    "KINDS": "galtk.models.network_kinds",
+    "NetworkSpec": "galtk.models.network_kinds",
+    "AugCGanGenerator": "galtk.models.networks.augcgan",
+    "LATENT_DIM": "galtk.models.networks.augcgan",
+    "LatentDiscriminator": "galtk.models.networks.augcgan",
+    "LatentEncoder": "galtk.models.networks.augcgan",
+    "Autoencoder": "galtk.models.networks.autoencoder",
+    "CycleGanGenerator": "galtk.models.networks.cyclegan",
+    "PatchGanDiscriminator": "galtk.models.networks.cyclegan",
+    "ResnetGenerator": "galtk.models.networks.cyclegan",
+    "BandDiscriminator": "galtk.models.networks.discriminator",
+    "HIGH_PASS_KERNEL": "galtk.models.networks.filters",
+    "HighPassFilter": "galtk.models.networks.filters",
+    "SymmetricFilter": "galtk.models.networks.filters",
+    "expand_free_weights": "galtk.models.networks.filters",
+    "CfhtToSdssGenerator": "galtk.models.networks.generators",
+    "SdssToCfhtGenerator": "galtk.models.networks.generators",
+    "INIT_SCHEMES": "galtk.models.networks.init",
+    "InitScheme": "galtk.models.networks.init",
+    "initialize": "galtk.models.networks.init",
+    "NoiseEmulator": "galtk.models.networks.noise_emulator",
+}
+"""Public name -> module that defines it."""
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

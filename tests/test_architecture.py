@@ -74,3 +74,16 @@ def test_command_line_functions_are_short() -> None:
                 if lines > MAX_CLI_BODY_LINES:
                     long[f"{path.name}:{node.name}"] = lines
     assert long == {}
+
+
+def test_the_command_line_and_the_settings_load_without_torch() -> None:
+    """``galtk --help``, ``init``, ``fetch`` and ``crossmatch`` start without loading torch (seconds)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import galtk.cli.app, galtk.models.training.settings, galtk.pipeline.fetch.stage,"
+        " galtk.pipeline.crossmatch.stage; print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from galtk.errors import ConfigError
 from galtk.pipeline.workspace import CONFIG_NAME, Workspace, parse_settings
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -194,6 +195,8 @@ def resolve_device(name: str, *, local_rank: int = 0) -> torch.device:
     ConfigError
         If CUDA is asked for but not available.
     """
+    import torch  # torch is loaded only by the commands that need a device
+
     name = name.strip().lower()
     if name == "cpu" or (name == "auto" and not torch.cuda.is_available()):
         return torch.device("cpu")
@@ -210,6 +213,8 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 
     ``auto`` is bf16 on CUDA and float32 elsewhere.
     """
+    import torch
+
     if precision == "bf16" or (precision == "auto" and device.type == "cuda"):
         return torch.bfloat16
     return None
