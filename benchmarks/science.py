@@ -106,7 +106,7 @@ from galtk.models.training.launch import LaunchRequest, prepare
 from galtk.models.training.settings import TrainSettings, resolve_device, train_settings
 from galtk.models.training.trainer import TrainingReport
 from galtk.models.translation.translator import Translator, load_translator
-from galtk.pipeline.crossmatch.stage import CrossmatchOutputs, crossmatch_workspace
+from galtk.pipeline.crossmatch.stage import crossmatch_workspace
 from galtk.pipeline.fetch.stage import fetch_workspace
 from galtk.pipeline.preprocess.stage import cutout_stores, preprocess_workspace
 from galtk.pipeline.stores.cutout_store import CutoutStore
@@ -361,22 +361,9 @@ def fetch_surveys(workspace: Workspace) -> None:
         )
 
 
-def crossmatch_outputs(workspace: Workspace) -> CrossmatchOutputs:
-    """The paired and unpaired stores and the summary of ``[crossmatch]``."""
-    section = workspace.config.crossmatch
-    return CrossmatchOutputs(
-        paired=workspace.resolve(section.paired),
-        unpaired={
-            "sdss": workspace.resolve(section.unpaired_sdss),
-            "cfht": workspace.resolve(section.unpaired_cfht),
-        },
-        summary=workspace.resolve(section.summary),
-    )
-
-
 def crossmatch_surveys(workspace: Workspace) -> dict[str, Any]:
     """Cross-match the raw stores with ``[crossmatch]``'s settings, unless done; return the summary."""
-    outputs = crossmatch_outputs(workspace)
+    outputs = workspace.crossmatch_outputs()
     if outputs.summary.is_file():
         return json.loads(outputs.summary.read_text(encoding="utf-8"))
     summary, _ = crossmatch_workspace(workspace)
@@ -386,7 +373,7 @@ def crossmatch_surveys(workspace: Workspace) -> dict[str, Any]:
 
 def training_stores(workspace: Workspace) -> list[Path]:
     """The paired, unpaired SDSS and unpaired CFHT stores, in ``StoreBatchSources``' order."""
-    outputs = crossmatch_outputs(workspace)
+    outputs = workspace.crossmatch_outputs()
     return [outputs.paired, outputs.unpaired["sdss"], outputs.unpaired["cfht"]]
 
 

@@ -248,7 +248,7 @@ def _write_cutouts(count: int, overwrite: bool) -> list[Path]:
     from galtk.pipeline.workspace import load_workspace
 
     workspace = load_workspace()
-    pairs = read_test_pairs(workspace.resolve(workspace.config.crossmatch.paired), limit=count)
+    pairs = read_test_pairs(workspace.crossmatch_outputs().paired, limit=count)
     written = []
     for name, survey in pairs.surveys.items():
         images = pairs.sdss if name == "sdss" else pairs.cfht

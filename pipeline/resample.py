@@ -173,6 +173,13 @@ def pixel_area_ratio(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.abs(dx_dcol * dy_drow - dx_drow * dy_dcol)
 
 
+def check_kernel(kernel: str, error: type[Exception] = ValueError) -> str:
+    """``kernel`` if it is one of :data:`KERNELS`, else ``error`` naming the kernels there are."""
+    if kernel not in KERNELS:
+        raise error(f"unknown resampling kernel {kernel!r}; use one of {', '.join(KERNELS)}")
+    return kernel
+
+
 def resample(
     image: np.ndarray, x: np.ndarray, y: np.ndarray, *, kernel: str = "lanczos3", conserve_flux: bool = True
 ) -> Resampled:
@@ -195,8 +202,7 @@ def resample(
     Resampled
         The cutouts, which are complete, and the noise gain of each.
     """
-    if kernel not in KERNELS:
-        raise ValueError(f"unknown resampling kernel {kernel!r}; use one of {', '.join(KERNELS)}")
+    check_kernel(kernel)
     ny, nx = image.shape
     values = np.full(x.shape, np.nan)
     variance_gain = np.full(len(x), np.nan)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 from galtk.errors import ConfigError
-from galtk.pipeline.crossmatch.settings import CrossmatchSettings
+from galtk.pipeline.crossmatch.settings import CrossmatchOutputs, CrossmatchSettings
 from galtk.pipeline.fetch.settings import FetchSettings
 from galtk.pipeline.preprocess.settings import PreprocessSettings
 from galtk.pipeline.replace import write_text_atomic
@@ -167,6 +167,18 @@ class Workspace:
     def store_path(self, name: str) -> Path:
         """Raw cutout store of survey ``name``."""
         return self.resolve(self.survey_section(name).store)
+
+    def crossmatch_outputs(self, settings: CrossmatchSettings | None = None) -> CrossmatchOutputs:
+        """The paired and unpaired stores and the summary named by ``settings`` (default ``[crossmatch]``)."""
+        settings = settings or self.config.crossmatch
+        return CrossmatchOutputs(
+            paired=self.resolve(settings.paired),
+            unpaired={
+                "sdss": self.resolve(settings.unpaired_sdss),
+                "cfht": self.resolve(settings.unpaired_cfht),
+            },
+            summary=self.resolve(settings.summary),
+        )
 
 
 def find_workspace(directory: str | Path | None = None) -> Path:

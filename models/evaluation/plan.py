@@ -155,7 +155,7 @@ def plan_evaluation(
         raise GaltkError(f"--reference-noise {reference_noise!r}: use {', '.join(REFERENCE_NOISE_CHOICES)}")
     destination = workspace.resolve(output)
     check_destination(destination, overwrite=overwrite, flag="--overwrite")
-    paired = workspace.resolve(workspace.config.crossmatch.paired)
+    paired = workspace.crossmatch_outputs().paired
     _, test_rows, bands = open_test_split(paired)
     train = train_settings(workspace)
     chosen_device = resolve_device(device or train.device)

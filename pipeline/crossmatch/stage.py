@@ -91,14 +91,7 @@ def crossmatch_workspace(
         Where it was written.
     """
     settings = settings or workspace.config.crossmatch
-    outputs = CrossmatchOutputs(
-        paired=workspace.resolve(settings.paired),
-        unpaired={
-            "sdss": workspace.resolve(settings.unpaired_sdss),
-            "cfht": workspace.resolve(settings.unpaired_cfht),
-        },
-        summary=workspace.resolve(settings.summary),
-    )
+    outputs = workspace.crossmatch_outputs(settings)
     reference = workspace.resolve(sdss) if sdss else workspace.store_path("sdss")
     other = workspace.resolve(cfht) if cfht else workspace.store_path("cfht")
     summary = crossmatch(

@@ -506,9 +506,8 @@ def workspace_stores(workspace: Workspace, settings: PreprocessSettings | None =
     settings = settings or workspace.config.preprocess
     if settings.stores:
         return [workspace.resolve(path) for path in settings.stores]
-    crossmatch = workspace.config.crossmatch
-    outputs = (crossmatch.paired, crossmatch.unpaired_sdss, crossmatch.unpaired_cfht)
-    return [workspace.resolve(path) for path in outputs]
+    outputs = workspace.crossmatch_outputs()
+    return [outputs.paired, *outputs.unpaired.values()]
 
 
 def preprocess_workspace(

@@ -66,7 +66,7 @@ from galtk.catalogs.files import ObjectCatalog
 from galtk.errors import CadcError, DownloadError, GaltkError
 from galtk.pipeline.fits_headers import calibration
 from galtk.pipeline.geometry import chord_length, sky_to_cutout_pixels, unit_vectors
-from galtk.pipeline.resample import KERNELS, cutout_world_grid
+from galtk.pipeline.resample import check_kernel, cutout_world_grid
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
 from galtk.pipeline.sources.download import USER_AGENT, Downloader, RetryPolicy, _retry_after
 from galtk.pipeline.sources.fits import FrameInfo, UnusableImage, covers_cutouts, cut_from_frame
@@ -194,9 +194,7 @@ class CfhtlsSource(CutoutSource):
         policy: RetryPolicy | None = None,
         kernel: str = "lanczos3",
     ) -> None:
-        if kernel not in KERNELS:
-            raise GaltkError(f"unknown resampling {kernel!r}; use one of {', '.join(KERNELS)}")
-        self.kernel = kernel
+        self.kernel = check_kernel(kernel, GaltkError)
         if not release.isalnum():
             raise GaltkError(f"CFHTLS release must be letters and digits (e.g. T0007), got {release!r}")
         self.catalog = catalog

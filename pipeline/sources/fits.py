@@ -40,7 +40,7 @@ from galtk.catalogs.files import ObjectCatalog
 from galtk.errors import GaltkError
 from galtk.pipeline.fits_headers import BAND_KEYWORDS, SECOND_I_FILTERS, band_of, calibration
 from galtk.pipeline.geometry import chord_length, unit_vectors
-from galtk.pipeline.resample import KERNELS, Resampled, cutout_world_grid, pixel_maps, resample
+from galtk.pipeline.resample import Resampled, check_kernel, cutout_world_grid, pixel_maps, resample
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
 from galtk.pipeline.stores.cutout_store import CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import SurveySpec
@@ -203,12 +203,10 @@ class FitsSource(CutoutSource):
         zeropoint: float | None = None,
         kernel: str = "lanczos3",
     ) -> None:
-        if kernel not in KERNELS:
-            raise GaltkError(f"unknown resampling {kernel!r}; use one of {', '.join(KERNELS)}")
         self.catalog = catalog
         self.images = [Path(path) for path in images]
         self.zeropoint = zeropoint
-        self.kernel = kernel
+        self.kernel = check_kernel(kernel, GaltkError)
         self._plans: dict[str, tuple[FrameIndex, ObjectList, np.ndarray]] = {}
         self._open: OrderedDict[tuple[Path, int], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()

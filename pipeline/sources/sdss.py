@@ -35,7 +35,7 @@ from astropy.table import Table
 
 from galtk.catalogs.files import ObjectCatalog, catalog_from_table
 from galtk.errors import DownloadError, GaltkError, SkyServerError
-from galtk.pipeline.resample import KERNELS
+from galtk.pipeline.resample import check_kernel
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
 from galtk.pipeline.sources.download import Downloader, RetryPolicy
 from galtk.pipeline.sources.fits import (
@@ -118,9 +118,7 @@ class SdssSource(CutoutSource):
     ) -> None:
         if (catalog is None) == (not sql):
             raise ValueError("give exactly one of catalog and sql")
-        if kernel not in KERNELS:
-            raise GaltkError(f"unknown resampling {kernel!r}; use one of {', '.join(KERNELS)}")
-        self.kernel = kernel
+        self.kernel = check_kernel(kernel, GaltkError)
         self.catalog = catalog
         self.sql = sql or None
         self.policy = policy or RetryPolicy()

@@ -38,12 +38,8 @@ class StoreBatchSources:
     @classmethod
     def of_workspace(cls, workspace: Workspace) -> StoreBatchSources:
         """The cross-match outputs named by ``[crossmatch]`` of a workspace."""
-        crossmatch = workspace.config.crossmatch
-        return cls(
-            workspace.resolve(crossmatch.paired),
-            workspace.resolve(crossmatch.unpaired_sdss),
-            workspace.resolve(crossmatch.unpaired_cfht),
-        )
+        outputs = workspace.crossmatch_outputs()
+        return cls(outputs.paired, outputs.unpaired["sdss"], outputs.unpaired["cfht"])
 
     def __call__(self, stage: Stage, context: Distributed, settings: TrainSettings) -> StoreBatchSource:
         """The batches of ``stage`` for this process (batch sizes, seed and memory mode of ``settings``)."""
