@@ -69,6 +69,7 @@ def cutout_header(
     bands: Sequence[str],
     size: int,
     pixel_scale: float | None = None,
+    offset: tuple[float, float] = (0.0, 0.0),
 ) -> fits.Header:
     """WCS, unit, zero point, survey and band keywords of a 5-band cutout cube written by galtk.
 
@@ -84,6 +85,9 @@ def cutout_header(
         Side of the cube in pixels.
     pixel_scale : float, optional
         Arcsec per pixel (default: the survey's).
+    offset : tuple of float
+        Where ``centre`` lies on the cube, as (x, y) pixels from its centre pixel (the store's
+        ``offset_x``/``offset_y`` for cutouts of an image's own pixels; 0 for resampled ones).
 
     Returns
     -------
@@ -91,7 +95,7 @@ def cutout_header(
     """
     icrs = centre.icrs
     scale = survey.pixel_scale if pixel_scale is None else float(pixel_scale)
-    header = cutout_wcs(float(icrs.ra.deg), float(icrs.dec.deg), scale, size).to_header()
+    header = cutout_wcs(float(icrs.ra.deg), float(icrs.dec.deg), scale, size, offset).to_header()
     header.remove("MJDREF", ignore_missing=True)
     header["BUNIT"] = (BUNIT_OF_UNIT[survey.unit], f"pixel unit ({survey.unit})")
     header["PHOTZP"] = (UNIT_ZEROPOINTS[survey.unit], "AB magnitude of one BUNIT")

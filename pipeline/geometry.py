@@ -12,7 +12,9 @@ import numpy as np
 from astropy.wcs import WCS
 
 
-def cutout_wcs(ra: float, dec: float, pixel_scale: float, size: int) -> WCS:
+def cutout_wcs(
+    ra: float, dec: float, pixel_scale: float, size: int, offset: tuple[float, float] = (0.0, 0.0)
+) -> WCS:
     """Build the north-up TAN WCS of a cutout centred on ``(ra, dec)``.
 
     Parameters
@@ -23,6 +25,9 @@ def cutout_wcs(ra: float, dec: float, pixel_scale: float, size: int) -> WCS:
         Pixel scale in arcsec per pixel.
     size : int
         Side of the square cutout in pixels.
+    offset : tuple of float
+        Where ``(ra, dec)`` lies on the cutout, as (x, y) pixels from its centre pixel ``(size - 1) / 2``
+        (the ``offset_x``/``offset_y`` of native-pixel cutouts, :func:`galtk.pipeline.resample.copy_native`).
 
     Returns
     -------
@@ -33,7 +38,7 @@ def cutout_wcs(ra: float, dec: float, pixel_scale: float, size: int) -> WCS:
     wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
     wcs.wcs.cunit = ["deg", "deg"]
     wcs.wcs.crval = [float(ra), float(dec)]
-    wcs.wcs.crpix = [(size + 1) / 2.0, (size + 1) / 2.0]
+    wcs.wcs.crpix = [(size + 1) / 2.0 + float(offset[0]), (size + 1) / 2.0 + float(offset[1])]
     wcs.wcs.cdelt = [-pixel_scale / 3600.0, pixel_scale / 3600.0]
     wcs.wcs.radesys = "ICRS"
     wcs.pixel_shape = (size, size)

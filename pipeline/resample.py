@@ -20,6 +20,11 @@ cost. The image is then interpolated at the mapped positions with one of three s
     The nearest input pixel: the noise is untouched (gain 1) but positions are off by up to half a pixel, by
     a different amount in each band.
 
+Where the input image already is a north-up TAN grid at the cutout's pixel scale (CFHTLS stacks, FITS images
+made that way), :func:`cut_image` copies its own pixels instead: the cutout grid is snapped to the nearest
+pixel boundary, the noise is untouched (gain 1), and the object's sub-pixel offset from the cutout centre
+(at most half a pixel per axis) is recorded, so a WCS written later can put it back.
+
 For each cutout the result records its ``noise_gain``: the factor by which the resampling (and the flux
 scaling below) multiplied the per-pixel sigma of white noise in the input image, computed from the weights
 actually used: ``sqrt(mean over the cutout's pixels of sum(w**2))`` times the pixel-area ratio.
@@ -38,6 +43,9 @@ import numpy as np
 from astropy.wcs import WCS
 
 _DEFAULT_STEP = 8
+#: Largest departure (input pixels, anywhere on the cutout) of the mapping from a pure shift for which
+#: :func:`cut_image` copies the input's own pixels.
+NATIVE_TOLERANCE_PX = 0.01
 #: The interpolation kernels of :func:`resample`, the default first.
 KERNELS = ("lanczos3", "bilinear", "nearest")
 _LANCZOS_ORDER = 3
@@ -54,11 +62,18 @@ class Resampled(NamedTuple):
         True where every pixel of the cutout was covered by valid image pixels.
     noise_gain : ndarray, shape (n,), float32
         Per-pixel sigma of the resampled white noise of the image, over its sigma in the image.
+    offset : ndarray, shape (n, 2), float32
+        Position of the requested centre on the cutout minus the cutout's centre pixel ``(size - 1) / 2``,
+        as (x, y) in cutout pixels: 0 for resampled cutouts, up to 0.5 per axis for native-pixel ones.
+    native : ndarray of bool, shape (n,)
+        True where the cutout is the input's own pixels (:func:`cut_image`).
     """
 
     cutouts: np.ndarray
     complete: np.ndarray
     noise_gain: np.ndarray
+    offset: np.ndarray
+    native: np.ndarray
 
 
 def cutout_world_grid(
@@ -230,7 +245,72 @@ def resample(
         values *= ratio[:, None, None]
         gain *= ratio
     complete = np.isfinite(values).all(axis=(1, 2))
-    return Resampled(values.astype(np.float32), complete, gain.astype(np.float32))
+    n = len(x)
+    return Resampled(
+        values.astype(np.float32),
+        complete,
+        gain.astype(np.float32),
+        np.zeros((n, 2), np.float32),
+        np.zeros(n, dtype=bool),
+    )
+
+
+def native_shifts(x: np.ndarray, y: np.ndarray, tolerance: float = NATIVE_TOLERANCE_PX) -> np.ndarray:
+    """Which cutouts' pixel maps are a pure shift of the input grid (same scale, orientation and parity).
+
+    Parameters
+    ----------
+    x, y : ndarray, shape (n, size, size)
+        Pixel maps from :func:`pixel_maps`.
+    tolerance : float
+        Largest departure from a shift allowed anywhere on the cutout, in input pixels.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    size = x.shape[-1]
+    grid = np.arange(size, dtype=float)
+    shift_x = x - grid[None, None, :]
+    shift_y = y - grid[None, :, None]
+    spread_x = shift_x.max(axis=(1, 2)) - shift_x.min(axis=(1, 2))
+    spread_y = shift_y.max(axis=(1, 2)) - shift_y.min(axis=(1, 2))
+    return (spread_x <= 2 * tolerance) & (spread_y <= 2 * tolerance)
+
+
+def copy_native(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> Resampled:
+    """Cutouts made of the input's own pixels, for pixel maps that are shifts (:func:`native_shifts`).
+
+    The cutout's first pixel is the input pixel nearest to where the map puts it, so the cutout grid is
+    snapped to the input's pixel boundaries; the requested centre then lies ``offset`` (at most 0.5 px per
+    axis) from the cutout's centre pixel.
+
+    Parameters
+    ----------
+    image : ndarray, shape (ny, nx)
+        Input image (may be memory-mapped; NaN marks missing pixels).
+    x, y : ndarray, shape (n, size, size)
+        Pixel maps from :func:`pixel_maps`.
+
+    Returns
+    -------
+    Resampled
+        Noise gain 1, no flux scaling (the pixel areas are equal).
+    """
+    n, size = len(x), x.shape[-1]
+    ny, nx = image.shape
+    values = np.full((n, size, size), np.nan, dtype=np.float32)
+    offset = np.zeros((n, 2), np.float32)
+    for index in range(n):
+        exact_x = float(np.mean(x[index] - np.arange(size)[None, :]))
+        exact_y = float(np.mean(y[index] - np.arange(size)[:, None]))
+        x0, y0 = int(np.floor(exact_x + 0.5)), int(np.floor(exact_y + 0.5))
+        offset[index] = (exact_x - x0, exact_y - y0)
+        if x0 < 0 or y0 < 0 or x0 + size > nx or y0 + size > ny:
+            continue
+        values[index] = image[y0 : y0 + size, x0 : x0 + size]
+    complete = np.isfinite(values).all(axis=(1, 2))
+    return Resampled(values, complete, np.ones(n, np.float32), offset, np.ones(n, dtype=bool))
 
 
 def _axis_weights(positions: np.ndarray, kernel: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -264,3 +344,51 @@ def _axis_weights(positions: np.ndarray, kernel: str) -> tuple[np.ndarray, np.nd
     squared = np.where(exact, 1.0, distance**2)
     weights = np.where(exact, 1.0, _LANCZOS_ORDER * numerator / (np.pi**2 * squared))
     return base, offsets, weights / weights.sum(axis=0, keepdims=True)
+
+
+def cut_image(
+    image: np.ndarray,
+    wcs: WCS,
+    ra: np.ndarray,
+    dec: np.ndarray,
+    pixel_scale: float,
+    size: int,
+    *,
+    kernel: str = "lanczos3",
+) -> Resampled:
+    """Cutouts of several objects from one image: its own pixels where its grid allows, else resampled.
+
+    Parameters
+    ----------
+    image : ndarray, shape (ny, nx)
+        Input image (may be memory-mapped; NaN marks missing pixels).
+    wcs : astropy.wcs.WCS
+        Its celestial WCS.
+    ra, dec : ndarray, shape (n,)
+        Cutout centres in degrees.
+    pixel_scale : float
+        Arcsec per cutout pixel.
+    size : int
+        Cutout side in pixels.
+    kernel : {"lanczos3", "bilinear", "nearest"}
+        Interpolation kernel where the image's grid is not the cutout grid (:func:`resample`).
+
+    Returns
+    -------
+    Resampled
+        Native-pixel cutouts (:func:`copy_native`) where the pixel maps are shifts of the image grid
+        (:func:`native_shifts`), resampled ones elsewhere.
+    """
+    x, y = pixel_maps(wcs, ra, dec, pixel_scale, size)
+    native = native_shifts(x, y)
+    if native.all():
+        return copy_native(image, x, y)
+    if not native.any():
+        return resample(image, x, y, kernel=kernel)
+    parts = (copy_native(image, x[native], y[native]), resample(image, x[~native], y[~native], kernel=kernel))
+    merged = []
+    for copied, resampled in zip(*parts, strict=True):
+        array = np.empty((len(native), *copied.shape[1:]), dtype=copied.dtype)
+        array[native], array[~native] = copied, resampled
+        merged.append(array)
+    return Resampled(*merged)

@@ -46,10 +46,8 @@ class ObjectList:
         return len(self.ids)
 
 
-#: Per-object records of the sources that cut each band from a file or a service.
-RECORD_EXTRAS = (
-    ExtraArray("provenance", False, "str", "", "image file or service used for each band"),
-    ExtraArray("error", False, "str", "", "why a band or the object could not be cut out"),
+#: What cutting did to each band's pixels: the noise gain of resampling and the object's sub-pixel offset.
+CUT_EXTRAS = (
     ExtraArray(
         "noise_gain",
         True,
@@ -58,6 +56,24 @@ RECORD_EXTRAS = (
         "factor by which resampling multiplied the per-pixel sigma of the source image's white noise"
         " (NaN: not known)",
     ),
+    ExtraArray(
+        "offset_x",
+        True,
+        "float32",
+        "pixel",
+        "object's x on the cutout minus the centre pixel (size-1)/2: 0 when resampled onto a grid centred on"
+        " it, up to 0.5 for the source image's own pixels",
+    ),
+    ExtraArray(
+        "offset_y", True, "float32", "pixel", "object's y on the cutout minus the centre pixel (size-1)/2"
+    ),
+)
+
+#: Per-object records of the sources that cut each band from a file or a service.
+RECORD_EXTRAS = (
+    ExtraArray("provenance", False, "str", "", "image file or service used for each band"),
+    ExtraArray("error", False, "str", "", "why a band or the object could not be cut out"),
+    *CUT_EXTRAS,
 )
 
 
@@ -68,6 +84,7 @@ def assemble_batch(
     errors: list[list[str]],
     unavailable: np.ndarray | None = None,
     noise_gain: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
 ) -> CutoutBatch:
     """Rows of a store from per-band results, with :data:`RECORD_EXTRAS`.
 
@@ -86,6 +103,9 @@ def assemble_batch(
     noise_gain : ndarray, shape (n, band), optional
         What resampling did to each band's noise (:func:`galtk.pipeline.resample.resample`); NaN where not
         known (invalid bands, or a service that resampled the pixels itself).
+    offset : ndarray, shape (n, band, 2), optional
+        Object's (x, y) on each band's cutout minus its centre pixel (0 by default: resampled onto a grid
+        centred on the object); NaN for invalid bands.
 
     Returns
     -------
@@ -95,6 +115,8 @@ def assemble_batch(
     images[~valid] = np.nan
     gain = np.full(valid.shape, np.nan, np.float32) if noise_gain is None else noise_gain.astype(np.float32)
     gain[~valid] = np.nan
+    shift = np.zeros((*valid.shape, 2), np.float32) if offset is None else offset.astype(np.float32)
+    shift[~valid] = np.nan
     done = valid.any(axis=1)
     if unavailable is not None:
         done &= ~unavailable
@@ -106,6 +128,8 @@ def assemble_batch(
             "provenance": np.array(["; ".join(item for item in row if item) for row in used], dtype=object),
             "error": np.array(["; ".join(row) for row in errors], dtype=object),
             "noise_gain": gain,
+            "offset_x": shift[..., 0],
+            "offset_y": shift[..., 1],
         },
     )
 

@@ -157,6 +157,7 @@ class _BandResult:
     error: str = ""
     unavailable: bool = False
     noise_gain: float = float("nan")
+    offset: tuple[float, float] = (0.0, 0.0)
 
 
 class CfhtlsSource(CutoutSource):
@@ -352,6 +353,7 @@ class CfhtlsSource(CutoutSource):
         errors: list[list[str]] = [[] for _ in range(n)]
         unavailable = np.zeros(n, dtype=bool)
         noise_gain = np.full((n, n_bands), np.nan, dtype=np.float32)
+        offset = np.zeros((n, n_bands, 2), dtype=np.float32)
         ra, dec = objects.ra[rows], objects.dec[rows]
         self._resolve_links([tiles[t] for t in np.unique(choices[choices >= 0])])
         tasks = [(i, b) for i in range(n) for b in range(n_bands) if choices[i, b] >= 0]
@@ -370,11 +372,12 @@ class CfhtlsSource(CutoutSource):
                 images[i, b] = result.image
             valid[i, b] = result.valid
             noise_gain[i, b] = result.noise_gain
+            offset[i, b] = result.offset
             used[i][b] = result.used
             unavailable[i] |= result.unavailable
             if result.error:
                 errors[i].append(result.error)
-        return assemble_batch(images, valid, used, errors, unavailable, noise_gain)
+        return assemble_batch(images, valid, used, errors, unavailable, noise_gain, offset)
 
     def cutout_url(self, tile: WideTile, ra: float, dec: float, survey: SurveySpec) -> str:
         """SODA URL of the cutout of ``tile`` around (ra, dec), from the tile's DataLink cutout link.
@@ -405,16 +408,20 @@ class CfhtlsSource(CutoutSource):
             frame, data = read_cutout(path, tile, survey)
         except (OSError, ValueError, UnusableImage) as error:
             return _BandResult(error=f"{band}: cutout of {tile.file_name} unusable ({error})")
-        used = f"{band}={tile.file_name} ({frame.filter_name}, {frame.calibration})"
         if not covers_cutouts(frame, np.array([ra]), np.array([dec]), survey)[0]:
             why = f"{band}: the cutout CADC cut from {tile.file_name} is too small"
+            used = f"{band}={tile.file_name} ({frame.filter_name}, {frame.calibration})"
             return _BandResult(used=used, error=why)
-        images, complete, gains = cut_from_frame(
-            frame, data, np.array([ra]), np.array([dec]), survey, kernel=self.kernel
-        )
-        error = "" if complete[0] else f"{band}: missing pixels in {tile.file_name}"
+        cut = cut_from_frame(frame, data, np.array([ra]), np.array([dec]), survey, kernel=self.kernel)
+        how = f"{frame.filter_name}, {frame.calibration}" + (", native pixels" if cut.native[0] else "")
+        error = "" if cut.complete[0] else f"{band}: missing pixels in {tile.file_name}"
         return _BandResult(
-            image=images[0], valid=bool(complete[0]), used=used, error=error, noise_gain=float(gains[0])
+            image=cut.cutouts[0],
+            valid=bool(cut.complete[0]),
+            used=f"{band}={tile.file_name} ({how})",
+            error=error,
+            noise_gain=float(cut.noise_gain[0]),
+            offset=(float(cut.offset[0, 0]), float(cut.offset[0, 1])),
         )
 
     # ------------------------------------------------------------------ DataLink

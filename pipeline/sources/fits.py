@@ -40,7 +40,7 @@ from galtk.catalogs.files import ObjectCatalog
 from galtk.errors import GaltkError
 from galtk.pipeline.fits_headers import BAND_KEYWORDS, SECOND_I_FILTERS, band_of, calibration
 from galtk.pipeline.geometry import chord_length, unit_vectors
-from galtk.pipeline.resample import Resampled, check_kernel, cutout_world_grid, pixel_maps, resample
+from galtk.pipeline.resample import Resampled, check_kernel, cut_image, cutout_world_grid
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
 from galtk.pipeline.stores.cutout_store import CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import SurveySpec
@@ -247,6 +247,7 @@ class FitsSource(CutoutSource):
         images = np.full((n, n_bands, size, size), np.nan, dtype=np.float32)
         valid = np.zeros((n, n_bands), dtype=bool)
         noise_gain = np.full((n, n_bands), np.nan, dtype=np.float32)
+        offset = np.zeros((n, n_bands, 2), dtype=np.float32)
         used = [[""] * n_bands for _ in range(n)]
         errors = [[] for _ in range(n)]
         ra, dec = objects.ra[rows], objects.dec[rows]
@@ -255,19 +256,21 @@ class FitsSource(CutoutSource):
             for frame_number in np.unique(chosen[chosen >= 0]):
                 members = np.flatnonzero(chosen == frame_number)
                 frame = frames[frame_number]
-                cutouts, complete, gains = cut_from_frame(
+                cut = cut_from_frame(
                     frame, self._data(frame), ra[members], dec[members], survey, kernel=self.kernel
                 )
-                images[members, band_index] = cutouts
-                valid[members, band_index] = complete
-                noise_gain[members, band_index] = gains
-                for member, ok in zip(members, complete, strict=True):
-                    used[member][band_index] = f"{band}={frame.path.name}[{frame.hdu}] ({frame.calibration})"
+                images[members, band_index] = cut.cutouts
+                valid[members, band_index] = cut.complete
+                noise_gain[members, band_index] = cut.noise_gain
+                offset[members, band_index] = cut.offset
+                for member, ok, native in zip(members, cut.complete, cut.native, strict=True):
+                    how = f"{frame.calibration}, native pixels" if native else frame.calibration
+                    used[member][band_index] = f"{band}={frame.path.name}[{frame.hdu}] ({how})"
                     if not ok:
                         errors[member].append(f"{band}: missing pixels in {frame.path.name}")
             for member in np.flatnonzero(chosen < 0):
                 errors[member].append(f"{band}: no image covers the whole cutout")
-        return assemble_batch(images, valid, used, errors, noise_gain=noise_gain)
+        return assemble_batch(images, valid, used, errors, noise_gain=noise_gain, offset=offset)
 
     def _data(self, frame: FrameInfo) -> np.ndarray:
         key = (frame.path, frame.hdu)
@@ -353,11 +356,12 @@ def cut_from_frame(
     Returns
     -------
     Resampled
-        The cutouts (in the survey's unit), which are complete, and what resampling did to their noise.
+        The cutouts (in the survey's unit), which are complete, what resampling did to their noise, and
+        which are the image's own pixels (a north-up TAN image at the survey's pixel scale) with the
+        objects' sub-pixel offsets (:func:`galtk.pipeline.resample.cut_image`).
     """
     wcs = copy.deepcopy(frame.wcs)  # astropy WCS objects are not thread-safe
-    x, y = pixel_maps(wcs, ra, dec, survey.pixel_scale, survey.cutout_size)
-    cut = resample(data, x, y, kernel=kernel)
+    cut = cut_image(data, wcs, ra, dec, survey.pixel_scale, survey.cutout_size, kernel=kernel)
     return cut._replace(cutouts=cut.cutouts * np.float32(frame.to_survey_unit))
 
 

@@ -229,6 +229,7 @@ class SdssSource(CutoutSource):
         images = np.full((n, n_bands, size, size), np.nan, dtype=np.float32)
         valid = np.zeros((n, n_bands), dtype=bool)
         noise_gain = np.full((n, n_bands), np.nan, dtype=np.float32)
+        offset = np.zeros((n, n_bands, 2), dtype=np.float32)
         used = [[""] * n_bands for _ in range(n)]
         errors: list[list[str]] = [[] for _ in range(n)]
         unavailable = np.zeros(n, dtype=bool)  # a frame could not be downloaded: worth retrying later
@@ -253,19 +254,18 @@ class SdssSource(CutoutSource):
                     inside = covers_cutouts(frame, ra[todo], dec[todo], survey)
                     chosen = todo[inside]
                     if len(chosen):
-                        cutouts, complete, gains = cut_from_frame(
-                            frame, data, ra[chosen], dec[chosen], survey, kernel=self.kernel
-                        )
-                        images[chosen, band_index] = cutouts
-                        valid[chosen, band_index] = complete
-                        noise_gain[chosen, band_index] = gains
+                        cut = cut_from_frame(frame, data, ra[chosen], dec[chosen], survey, kernel=self.kernel)
+                        images[chosen, band_index] = cut.cutouts
+                        valid[chosen, band_index] = cut.complete
+                        noise_gain[chosen, band_index] = cut.noise_gain
+                        offset[chosen, band_index] = cut.offset
                         for member in chosen:
                             used[member][band_index] = f"{band}={frame.path.name} ({frame_id})"
                     todo = todo[~inside]
                 for member in todo:
                     if not unavailable[member]:
                         errors[member].append(f"{band}: at the edge of {home} and its neighbouring fields")
-        return assemble_batch(images, valid, used, errors, unavailable, noise_gain)
+        return assemble_batch(images, valid, used, errors, unavailable, noise_gain, offset)
 
     def frame_url(self, frame_id: FrameId, band: str) -> str:
         """URL of a frame file, from astroquery's template and its ``sas_baseurl`` configuration item."""

@@ -6,7 +6,14 @@ from astropy.wcs import WCS
 from reproject import reproject_interp
 
 from galtk.pipeline.geometry import cutout_wcs
-from galtk.pipeline.resample import KERNELS, cutout_world_grid, pixel_area_ratio, pixel_maps, resample
+from galtk.pipeline.resample import (
+    KERNELS,
+    cut_image,
+    cutout_world_grid,
+    pixel_area_ratio,
+    pixel_maps,
+    resample,
+)
 
 
 def _rotated_frame(ra: float, dec: float, scale: float, angle_deg: float, shape=(400, 300)) -> WCS:
@@ -54,7 +61,8 @@ def test_resampling_matches_reproject_bilinear(scale_in: float, scale_out: float
     image = rng.normal(0, 1, (400, 300)) + 50 * np.exp(-((xx - 140) ** 2 + (yy - 210) ** 2) / 30.0)
     ra, dec = frame.pixel_to_world_values(140.0, 210.0)
     x, y = pixel_maps(frame, np.array([ra]), np.array([dec]), scale_out, size)
-    ours, complete, _ = resample(image, x, y, kernel="bilinear", conserve_flux=False)
+    cut = resample(image, x, y, kernel="bilinear", conserve_flux=False)
+    ours, complete = cut.cutouts, cut.complete
     target = cutout_wcs(float(ra), float(dec), scale_out, size)
     expected, footprint = reproject_interp((image, frame), target, shape_out=(size, size), order="bilinear")
     assert complete[0] and footprint.all()
@@ -90,7 +98,8 @@ def test_cutouts_off_the_image_edge_are_flagged_incomplete() -> None:
     x, y = pixel_maps(frame, ra, dec, 0.396, 64)
     image = np.ones((400, 300))
     image[300, 100] = np.nan
-    cutouts, complete, _ = resample(image, x, y)
+    cut = resample(image, x, y)
+    cutouts, complete = cut.cutouts, cut.complete
     assert complete.tolist() == [True, False]
     assert np.isnan(cutouts[1]).any() and np.isfinite(cutouts[0]).all()
 
@@ -132,3 +141,48 @@ def test_noise_gain_is_the_sigma_ratio_of_resampled_white_noise(kernel: str, exp
 def test_an_unknown_kernel_is_refused() -> None:
     with pytest.raises(ValueError, match="lanczos3, bilinear, nearest"):
         resample(np.zeros((8, 8)), np.zeros((1, 2, 2)), np.zeros((1, 2, 2)), kernel="cubic")
+
+
+def _north_up_tile(ra: float, dec: float, scale: float, shape=(600, 600)) -> WCS:
+    """A CFHTLS-like stack: north-up TAN at the survey's pixel scale, tangent point away from the objects."""
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    wcs.wcs.crval = [ra, dec]
+    wcs.wcs.crpix = [shape[1] / 2 + 0.5, shape[0] / 2 + 0.5]
+    wcs.wcs.cdelt = [-scale / 3600.0, scale / 3600.0]
+    wcs.pixel_shape = (shape[1], shape[0])
+    return wcs
+
+
+def test_a_north_up_image_at_the_cutout_scale_is_cut_on_its_own_pixels() -> None:
+    rng = np.random.default_rng(4)
+    tile = _north_up_tile(35.0, -5.0, 0.186)
+    image = rng.normal(0.0, 1.0, (600, 600)).astype(np.float32)
+    ra, dec = tile.pixel_to_world_values(rng.uniform(150, 450, 6), rng.uniform(150, 450, 6))
+    cut = cut_image(image, tile, ra, dec, 0.186, 136)
+    assert cut.native.all() and cut.complete.all()
+    np.testing.assert_array_equal(cut.noise_gain, 1.0)
+    assert np.all(np.abs(cut.offset) <= 0.5)
+    for index in range(len(ra)):
+        # The cutout is a slice of the image, and the WCS written with the recorded offset is the image's WCS
+        # on that slice (checked at every 15th pixel, with astropy, to 0.01 px).
+        written = cutout_wcs(ra[index], dec[index], 0.186, 136, tuple(cut.offset[index]))
+        cols, rows = np.meshgrid(np.arange(0, 136, 15.0), np.arange(0, 136, 15.0))
+        x, y = tile.world_to_pixel_values(*written.pixel_to_world_values(cols, rows))
+        x0, y0 = np.round(x - cols), np.round(y - rows)
+        assert np.ptp(x0) == 0 and np.ptp(y0) == 0
+        np.testing.assert_allclose(x - cols, x0, atol=0.01)
+        np.testing.assert_allclose(y - rows, y0, atol=0.01)
+        x0, y0 = int(x0.flat[0]), int(y0.flat[0])
+        np.testing.assert_array_equal(cut.cutouts[index], image[y0 : y0 + 136, x0 : x0 + 136])
+
+
+def test_a_rotated_or_rescaled_image_is_resampled() -> None:
+    image = np.random.default_rng(5).normal(0.0, 1.0, (400, 300))
+    rotated = _rotated_frame(30.0, 10.0, 0.396, 0.3)
+    rescaled = _north_up_tile(30.0, 10.0, 0.2, shape=(400, 300))
+    for frame, scale in ((rotated, 0.396), (rescaled, 0.186)):
+        cut = cut_image(image, frame, np.array([30.0]), np.array([10.0]), scale, 64)
+        assert not cut.native.any() and cut.complete.all()
+        np.testing.assert_array_equal(cut.offset, 0.0)
+        assert cut.noise_gain[0] < 0.99

@@ -192,3 +192,34 @@ def test_dropped_catalog_rows_and_unusable_files_are_reported(tmp_path: Path, fr
     assert result.exit_code == 0, result.output
     assert "1 bad coordinates" in result.stderr
     assert "notes-r.fits" in result.stderr  # the file that is not FITS is skipped, and said so
+
+
+def test_north_up_images_at_the_survey_scale_give_their_own_pixels_and_offsets(tmp_path: Path) -> None:
+    reference = _frame_wcs(0.0, (150.0, 2.0), (0.0, 0.0))
+    ra, dec = map(float, reference.pixel_to_world_values(180.3, 200.8))
+    folder = tmp_path / "stacks"
+    folder.mkdir()
+    for number, band in enumerate("ugriz"):
+        wcs = _frame_wcs(0.0, (150.0, 2.0), (0.37 * number, -0.22 * number))  # a sub-pixel phase per band
+        header = wcs.to_header()
+        header["FILTER"] = band
+        header["BUNIT"] = "nanomaggy"
+        fits.PrimaryHDU(_star_image(wcs, [(ra, dec)], STAR_FLUX), header).writeto(folder / f"{band}.fits")
+    catalog = _catalog(tmp_path, {"star": (ra, dec)})
+    source = FitsSource(read_object_catalog(catalog), expand_image_patterns([folder / "*"]))
+    fetch_survey(source, SDSS, tmp_path / "sdss.zarr", batch_size=8, chunk_objects=8)
+    store = CutoutStore.open(tmp_path / "sdss.zarr")
+    row = list(store.ids).index("star")
+    assert store.extra("provenance")[row].count("native pixels") == 5
+    np.testing.assert_array_equal(store.extra("noise_gain")[row], 1.0)
+    offset_x, offset_y = store.extra("offset_x")[row], store.extra("offset_y")[row]
+    assert np.all(np.abs(offset_x) <= 0.5) and np.all(np.abs(offset_y) <= 0.5)
+    assert np.ptp(offset_x) > 0.1  # each band's own phase
+    yy, xx = np.mgrid[:64, :64]
+    window = np.hypot(xx - 31.5, yy - 31.5) < 7.0  # the star's light, little of the background noise
+    for band in range(5):
+        image = np.where(window, store.images[row, band].astype(np.float64), 0.0)
+        total = image.sum()
+        # The star sits where the recorded offset says, not at the centre.
+        assert (image * xx).sum() / total == pytest.approx(31.5 + offset_x[band], abs=0.02)
+        assert (image * yy).sum() / total == pytest.approx(31.5 + offset_y[band], abs=0.02)
