@@ -43,7 +43,8 @@ def build_source(kind: str, workspace: Workspace, survey: str) -> CutoutSource:
     if kind == "sim":
         from galtk.pipeline.synthetic.source import SimSource
 
-        return SimSource(workspace.config.sim_sky, workspace.config.sim_imaging)
+        section = workspace.survey_section(survey)
+        return SimSource(workspace.config.sim_sky, workspace.config.sim_imaging, kernel=section.resampling)
     if kind == "fits":
         return _fits_source(workspace, survey)
     if kind == "sdss":

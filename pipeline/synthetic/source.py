@@ -1,11 +1,15 @@
 """The synthetic sky as a cutout source (SPEC section 9).
 
-The same galaxies are rendered as SDSS-like cutouts (64 px at 0.396"/px, nanomaggies) and CFHT-like cutouts
-(136 px at 0.186"/px, AB zero point 30 ADU): Sersic profiles convolved with each survey's Moffat PSF at the
-image's own seeing, every catalog galaxy near the cutout included (neighbours), plus Gaussian background noise
-whose sigma varies per image and band. The true noise sigma and PSF FWHM of each image and band are stored
-(``noise_sigma``, ``psf_fwhm``) as ground truth. Positions carry a small per-survey astrometric error, so the
-two surveys' catalogs differ slightly, like real ones.
+The same galaxies are observed as SDSS-like frames (0.396"/px, nanomaggies, each band with its own rotated
+and shifted WCS) and CFHT-like north-up tiles (0.186"/px, AB zero point 30 ADU), rendered with GalSim on
+those images' own pixels with every neighbour, the image's PSF and its noise
+(:mod:`galtk.pipeline.synthetic.frames`), and then cut out by the same code as real images
+(:func:`galtk.pipeline.resample.cut_image`): SDSS cutouts are resampled with the survey's ``resampling``
+kernel, CFHT cutouts are the tiles' own pixels.
+
+Ground truth is stored per image and band: ``noise_sigma`` is the per-pixel noise sigma of the cutout (the
+image's ``frame_noise_sigma`` times the ``noise_gain`` of the cut), ``psf_fwhm`` the PSF's FWHM. Positions
+carry a small per-survey astrometric error, so the two surveys' catalogs differ slightly, like real ones.
 """
 
 from __future__ import annotations
@@ -20,17 +24,29 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from galtk.pipeline.geometry import chord_length, sky_to_cutout_pixels, unit_vectors
-from galtk.pipeline.sources.base import CutoutSource, ObjectList
+from galtk.errors import GaltkError
+from galtk.pipeline.geometry import chord_length, unit_vectors
+from galtk.pipeline.resample import check_kernel, cut_image
+from galtk.pipeline.sources.base import CUT_EXTRAS, CutoutSource, ObjectList
 from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutBatch, ExtraArray
 from galtk.pipeline.surveys import BANDS, SurveySpec
 from galtk.pipeline.synthetic.catalog import GalaxyCatalog, SimSkyParams, make_galaxy_catalog
-from galtk.pipeline.synthetic.render import GalaxyShapes, render_galaxies
+from galtk.pipeline.synthetic.frames import (
+    BAND_ANGLE_SCATTER,
+    FRAME_ANGLE_RANGE,
+    Galaxies,
+    cfht_tile_patch,
+    render_patch,
+    sdss_frame_patch,
+    tile_centre,
+)
 
-#: Catalog galaxies centred up to this far beyond a cutout's edges are drawn on it (arcsec). The rendering
-#: grid is twice the cutout, so with this margin every drawn galaxy's light stays unwrapped for at least
-#: 15 arcsec around its centre (see galtk.pipeline.synthetic.render).
-_NEIGHBOUR_MARGIN_ARCSEC = 10.0
+#: A neighbour is drawn when it lies within the cutout's half-diagonal plus its reach: this many half-light
+#: radii plus this many PSF widths (at most _NEIGHBOUR_MARGIN_ARCSEC). Beyond 4 half-light radii an
+#: exponential disc holds 0.2 % of its light, a de Vaucouleurs profile 9 %, spread thinly far below the noise.
+_REACH_HALF_LIGHT_RADII = 4.0
+_REACH_PSF_FWHM = 2.0
+_NEIGHBOUR_MARGIN_ARCSEC = 12.0
 
 
 @dataclass(frozen=True)
@@ -46,7 +62,7 @@ class SimImagingParams:
     noise_scatter : float
         Log-normal scatter of each image's noise sigma around the typical value.
     noise_correlation_px : float
-        Gaussian correlation length of the background noise in pixels (0 = white noise).
+        Gaussian correlation length of the images' background noise in their pixels (0 = white noise).
     astrometric_error_arcsec : float
         Per-axis standard deviation of each survey's catalog positions around the true positions.
     """
@@ -64,13 +80,17 @@ class SimImagingParams:
 
 
 SIM_EXTRAS = (
-    ExtraArray("noise_sigma", True, "float32", "", "true per-pixel background noise sigma (pixel unit)"),
+    ExtraArray("noise_sigma", True, "float32", "", "true per-pixel background noise sigma of the cutout"),
+    ExtraArray(
+        "frame_noise_sigma", True, "float32", "", "true per-pixel noise sigma of the image it was cut from"
+    ),
     ExtraArray("psf_fwhm", True, "float32", "arcsec", "true PSF full width at half maximum"),
+    *CUT_EXTRAS,
 )
 
 
 class SimSource(CutoutSource):
-    """Cutouts rendered from a synthetic galaxy catalog.
+    """Cutouts of survey images rendered from a synthetic galaxy catalog.
 
     Parameters
     ----------
@@ -78,14 +98,20 @@ class SimSource(CutoutSource):
         The galaxy catalog (region, number, overlap, seed).
     imaging : SimImagingParams
         Seeing, noise and astrometric errors.
+    kernel : {"lanczos3", "bilinear", "nearest"}
+        Resampling kernel of the cutouts that are not on their image's own pixels (``resampling`` of
+        ``[surveys.NAME]``; :mod:`galtk.pipeline.resample`).
     """
 
     name = "sim"
-    parallelism = "processes"  # the per-galaxy Fourier transforms hold the GIL for most of their time
+    parallelism = "processes"  # GalSim's drawing and the resampling hold the GIL
 
-    def __init__(self, sky: SimSkyParams, imaging: SimImagingParams | None = None) -> None:
+    def __init__(
+        self, sky: SimSkyParams, imaging: SimImagingParams | None = None, *, kernel: str = "lanczos3"
+    ) -> None:
         self.sky = sky
         self.imaging = imaging or SimImagingParams()
+        self.kernel = check_kernel(kernel, GaltkError)
 
     @cached_property
     def catalog(self) -> GalaxyCatalog:
@@ -97,7 +123,12 @@ class SimSource(CutoutSource):
         return cKDTree(unit_vectors(self.catalog.ra, self.catalog.dec))
 
     def describe(self) -> Mapping[str, Any]:
-        return {"kind": self.name, "sky": asdict(self.sky), "imaging": asdict(self.imaging)}
+        return {
+            "kind": self.name,
+            "sky": asdict(self.sky),
+            "imaging": asdict(self.imaging),
+            "resampling": self.kernel,
+        }
 
     def extras(self, survey: SurveySpec) -> tuple[ExtraArray, ...]:
         return SIM_EXTRAS
@@ -123,68 +154,106 @@ class SimSource(CutoutSource):
 
     def cutouts(self, survey: SurveySpec, objects: ObjectList, rows: np.ndarray) -> CutoutBatch:
         members = self.members(survey)
-        band_index = [BANDS.index(band) for band in survey.bands]
         n, size, n_bands = len(rows), survey.cutout_size, len(survey.bands)
         images = np.empty((n, n_bands, size, size), dtype=np.float32)
-        noise_sigma = np.empty((n, n_bands), dtype=np.float32)
-        psf_fwhm = np.empty((n, n_bands), dtype=np.float32)
+        extras = {array.name: np.empty((n, n_bands), dtype=np.float32) for array in SIM_EXTRAS}
         for out, row in enumerate(rows):
-            catalog_row = int(members[row])
-            rng = np.random.default_rng(
-                np.random.SeedSequence([self.sky.seed, _survey_code(survey), 2, catalog_row])
-            )
-            seeing = np.array([survey.seeing_fwhm[band] for band in survey.bands])
-            seeing = seeing * np.exp(rng.normal(0.0, self.imaging.seeing_scatter, n_bands))
-            sigma_nmgy = np.array([survey.noise_sigma_nmgy[band] for band in survey.bands])
-            sigma_nmgy = sigma_nmgy * self.imaging.noise_scale
-            sigma_nmgy = sigma_nmgy * np.exp(rng.normal(0.0, self.imaging.noise_scatter, n_bands))
-            sigma = sigma_nmgy / survey.nanomaggies_per_unit
-            galaxies = self._galaxies_on_cutout(survey, objects.ra[row], objects.dec[row], band_index)
-            pixels = render_galaxies(galaxies, seeing / survey.pixel_scale, size)
-            pixels += self._noise(rng, sigma, (n_bands, size, size))
-            images[out] = pixels
-            noise_sigma[out] = sigma
-            psf_fwhm[out] = seeing
+            cut = self._observe(survey, int(members[row]), float(objects.ra[row]), float(objects.dec[row]))
+            images[out] = cut.pop("images")
+            for name, values in cut.items():
+                extras[name][out] = values
         return CutoutBatch(
             images=images,
             valid=np.ones((n, n_bands), dtype=bool),
             state=np.full(n, STATE_DONE, dtype=np.uint8),
-            extras={"noise_sigma": noise_sigma, "psf_fwhm": psf_fwhm},
+            extras=extras,
         )
 
-    def _galaxies_on_cutout(
-        self, survey: SurveySpec, ra0: float, dec0: float, band_index: list[int]
-    ) -> GalaxyShapes:
-        """Every catalog galaxy close enough to the cutout centred on (ra0, dec0) to put light on it."""
-        half_width = survey.cutout_arcsec / 2.0 + _NEIGHBOUR_MARGIN_ARCSEC
-        chord = chord_length(half_width * np.sqrt(2.0) / 3600.0)
-        near = np.array(sorted(self._tree.query_ball_point(unit_vectors(ra0, dec0), chord)), dtype=int)
-        catalog = self.catalog
-        x, y = sky_to_cutout_pixels(
-            catalog.ra[near], catalog.dec[near], ra0, dec0, survey.pixel_scale, survey.cutout_size
+    def _observe(self, survey: SurveySpec, catalog_row: int, ra: float, dec: float) -> dict[str, np.ndarray]:
+        """One object's images in every band, cut out at the survey catalog's (ra, dec), with their truth."""
+        rng = np.random.default_rng(
+            np.random.SeedSequence([self.sky.seed, _survey_code(survey), 2, catalog_row])
         )
-        centre = (survey.cutout_size - 1) / 2.0
-        limit = half_width / survey.pixel_scale
-        inside = (np.abs(x - centre) <= limit) & (np.abs(y - centre) <= limit)
-        near, x, y = near[inside], x[inside], y[inside]
-        flux = catalog.flux_nmgy[np.ix_(near, band_index)] / survey.nanomaggies_per_unit
-        return GalaxyShapes(
-            x=x,
-            y=y,
+        n_bands = len(survey.bands)
+        seeing = np.array([survey.seeing_fwhm[band] for band in survey.bands])
+        seeing = seeing * np.exp(rng.normal(0.0, self.imaging.seeing_scatter, n_bands))
+        sigma_nmgy = np.array([survey.noise_sigma_nmgy[band] for band in survey.bands])
+        sigma_nmgy = sigma_nmgy * self.imaging.noise_scale
+        sigma_nmgy = sigma_nmgy * np.exp(rng.normal(0.0, self.imaging.noise_scatter, n_bands))
+        sigma = sigma_nmgy / survey.nanomaggies_per_unit
+        centre_ra, centre_dec = float(self.catalog.ra[catalog_row]), float(self.catalog.dec[catalog_row])
+        rotated = survey.name == "sdss"
+        galaxies = self._galaxies_near(survey, ra, dec, float(seeing.max()))
+        if rotated:
+            angle = rng.uniform(-FRAME_ANGLE_RANGE, FRAME_ANGLE_RANGE)
+            angles = angle + rng.normal(0.0, BAND_ANGLE_SCATTER, n_bands)
+            phases = rng.random((n_bands, 2))
+            patches = [
+                sdss_frame_patch(centre_ra, centre_dec, survey, a, p)
+                for a, p in zip(angles, phases, strict=True)
+            ]
+        else:
+            tile = tile_centre(centre_ra, centre_dec, self.sky.ra, self.sky.dec)
+            patches = [cfht_tile_patch(centre_ra, centre_dec, survey, tile)] * n_bands
+        out = {name: np.empty(n_bands, np.float32) for name in ("noise_gain", "offset_x", "offset_y")}
+        out["images"] = np.empty((n_bands, survey.cutout_size, survey.cutout_size), np.float32)
+        for band, (wcs, pixels) in enumerate(
+            zip(patches, render_patch(galaxies, patches, seeing), strict=True)
+        ):
+            pixels += self._noise(rng, sigma[band], pixels.shape)
+            cut = cut_image(
+                pixels,
+                wcs,
+                np.array([ra]),
+                np.array([dec]),
+                survey.pixel_scale,
+                survey.cutout_size,
+                kernel=self.kernel,
+            )
+            out["images"][band] = cut.cutouts[0]
+            out["noise_gain"][band] = cut.noise_gain[0]
+            out["offset_x"][band], out["offset_y"][band] = cut.offset[0]
+        out["frame_noise_sigma"] = sigma.astype(np.float32)
+        out["noise_sigma"] = (sigma * out["noise_gain"]).astype(np.float32)
+        out["psf_fwhm"] = seeing.astype(np.float32)
+        return out
+
+    def _galaxies_near(self, survey: SurveySpec, ra0: float, dec0: float, psf_fwhm: float) -> Galaxies:
+        """Every catalog galaxy whose light can reach the cutout centred on (ra0, dec0)."""
+        half_diagonal = survey.cutout_arcsec / np.sqrt(2.0)
+        radius = half_diagonal + _NEIGHBOUR_MARGIN_ARCSEC
+        near = self._tree.query_ball_point(unit_vectors(ra0, dec0), chord_length(radius / 3600.0))
+        near = np.array(sorted(near), dtype=int)
+        catalog = self.catalog
+        reach = np.minimum(
+            _REACH_HALF_LIGHT_RADII * catalog.r_eff[near] + _REACH_PSF_FWHM * psf_fwhm,
+            _NEIGHBOUR_MARGIN_ARCSEC,
+        )
+        distance = 2.0 * np.arcsin(
+            np.linalg.norm(
+                unit_vectors(catalog.ra[near], catalog.dec[near]) - unit_vectors(ra0, dec0), axis=-1
+            )
+            / 2.0
+        )
+        near = near[np.rad2deg(distance) * 3600.0 <= half_diagonal + reach]
+        band_index = [BANDS.index(band) for band in survey.bands]
+        return Galaxies(
+            ra=catalog.ra[near],
+            dec=catalog.dec[near],
             sersic_n=catalog.sersic_n[near],
-            r_eff_px=catalog.r_eff[near] / survey.pixel_scale,
+            r_eff=catalog.r_eff[near],
             axis_ratio=catalog.axis_ratio[near],
             position_angle=catalog.position_angle[near],
-            flux=flux,
+            flux=catalog.flux_nmgy[np.ix_(near, band_index)] / survey.nanomaggies_per_unit,
         )
 
-    def _noise(self, rng: np.random.Generator, sigma: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    def _noise(self, rng: np.random.Generator, sigma: float, shape: tuple[int, int]) -> np.ndarray:
         white = rng.standard_normal(shape)
         length = self.imaging.noise_correlation_px
         if length > 0:
-            white = ndimage.gaussian_filter(white, sigma=(0, length, length), mode="wrap")
+            white = ndimage.gaussian_filter(white, sigma=length, mode="wrap")
             white /= _smoothing_gain(length)
-        return white * sigma[:, None, None]
+        return (white * sigma).astype(np.float32)
 
 
 @lru_cache(maxsize=16)
