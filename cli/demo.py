@@ -258,7 +258,10 @@ def _write_cutouts(count: int, overwrite: bool) -> list[Path]:
         for index, row in enumerate(pairs.rows):
             ra, dec = pairs.centres[name][index]
             centre = SkyCoord(ra, dec, unit="deg")
-            header = cutout_header(survey=survey, centre=centre, bands=pairs.bands, size=survey.cutout_size)
+            offset = pairs.offsets[name][index] if name in pairs.offsets else (0.0, 0.0)
+            header = cutout_header(
+                survey=survey, centre=centre, bands=pairs.bands, size=survey.cutout_size, offset=tuple(offset)
+            )
             header["OBJECT"] = str(ids[index])
             path = folder / f"pair{int(row):05d}.fits"
             fits.PrimaryHDU(np.asarray(images[index], dtype=np.float32), header).writeto(

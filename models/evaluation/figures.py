@@ -288,7 +288,7 @@ def plot_noise_histograms(
     title: str,
     sigma_true: np.ndarray | None = None,
 ) -> None:
-    """Histograms of the per-image noise sigma (MAD of the high-passed image), per band.
+    """Histograms of the per-image noise sigma (the MAD of the pixels off sources), per band.
 
     Parameters
     ----------

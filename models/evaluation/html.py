@@ -28,7 +28,7 @@ FIGURE_CAPTIONS: dict[str, str] = {
         "bright isolated peaks mean regular ripples. A panel whose map falls partly below its row's colour "
         "scale (shown black) says which fraction does."
     ),
-    "noise_sigma": "Per-image noise sigma: MAD of the high-passed image divided by the filter's noise gain.",
+    "noise_sigma": "Per-image noise sigma per pixel: the MAD of the background pixels, sources masked.",
     "power_spectra": (
         "Radially averaged power spectra of the high-passed images; ratio to the originals'. A panel says so "
         "when a curve has no positive values to draw on the log scale."

@@ -96,7 +96,7 @@ def measure_images(
         total[start:stop] = metrics.total_flux(chunk)
         in_aperture[start:stop] = metrics.aperture_flux(chunk, aperture)
         filtered = metrics.high_pass(chunk)
-        sigma[start:stop] = metrics.robust_sigma(filtered) / metrics.HIGH_PASS_NOISE_GAIN
+        sigma[start:stop] = metrics.noise_sigma(chunk)
         amplitude_sum += np.abs(fft.rfft2(filtered)).sum(axis=0)
         power_sum += np.square(np.abs(fft.rfft2(filtered * window))).sum(axis=0)
         if on_progress is not None:

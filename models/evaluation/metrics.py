@@ -11,8 +11,9 @@ Paper metrics (SPEC section 7):
   reference noise level of :func:`expected_summed_noise_amplitude`;
 - local fluctuations: :func:`high_pass`, then :func:`fourier_amplitude`, stacked (averaged) over images.
 
-Astronomers' checks: :func:`noise_sigma` (MAD of the high-passed image over the filter's exact noise gain),
-:func:`radial_power_spectrum`, :func:`total_flux`, :func:`aperture_flux` and :func:`magnitude`.
+Astronomers' checks: :func:`noise_sigma` (the per-pixel background sigma: MAD of the pixels off sources),
+:func:`high_passed_sigma` (the noise the discriminators see), :func:`radial_power_spectrum`,
+:func:`total_flux`, :func:`aperture_flux` and :func:`magnitude`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ HIGH_PASS_SEPARABLE: tuple[tuple[float, ...], tuple[float, ...]] = (
     (0.0, 1.0, -2.0, 1.0, 0.0),
     (1.0, -3.0, 4.0, -3.0, 1.0),
 )
+#: Source mask of :func:`noise_sigma`: smoothing (px), threshold (sigma of the smoothed image), growth (px).
+SOURCE_SMOOTHING_PX: float = 1.5
+SOURCE_THRESHOLD: float = 3.0
+SOURCE_GROW_PX: int = 2
 #: Mean absolute value of a zero-mean Gaussian variable of unit standard deviation: sqrt(2 / pi).
 MEAN_ABS_PER_SIGMA: float = math.sqrt(2.0 / math.pi)
 #: Fourier-plane comparisons use the frequencies where the high-pass filter passes at least this fraction of
@@ -105,12 +110,71 @@ def robust_sigma(values: np.ndarray) -> np.ndarray:
 
 
 def noise_sigma(images: np.ndarray) -> np.ndarray:
-    """Per-pixel noise standard deviation of each image, from its high-passed version.
+    """Per-pixel noise standard deviation of each image's background, as an astronomer measures it.
+
+    Sources are masked first: pixels where the image smoothed by a Gaussian of ``SOURCE_SMOOTHING_PX``
+    exceeds its background by ``SOURCE_THRESHOLD`` of its own (clipped) sigma, grown by ``SOURCE_GROW_PX``.
+    The result is the robust (MAD) sigma of the remaining pixels around their median. It is the per-pixel
+    sigma whatever the noise's correlation between pixels (resampled survey images, and the emulated noise
+    that imitates them), unlike :func:`high_passed_sigma`: within 1 % for white noise and for the synthetic
+    sky's cutouts, 1 % low for noise smoothed by a Gaussian of 1 px (docs/metrics.md).
+
+    Parameters
+    ----------
+    images : ndarray, shape (..., H, W)
+
+    Returns
+    -------
+    ndarray, shape (...)
+        In the unit of the images.
+    """
+    images = np.asarray(images, dtype=np.float64)
+    spatial = [0.0] * (images.ndim - 2)
+    smoothed = ndimage.gaussian_filter(images, sigma=[*spatial, SOURCE_SMOOTHING_PX, SOURCE_SMOOTHING_PX])
+    level, spread = clipped_level_and_sigma(smoothed)
+    sources = smoothed > (level + SOURCE_THRESHOLD * spread)[..., None, None]
+    grow = 2 * SOURCE_GROW_PX + 1
+    sources = ndimage.maximum_filter(sources, size=[1] * (images.ndim - 2) + [grow, grow])
+    background = np.where(sources, np.nan, images).reshape(*images.shape[:-2], -1)
+    centre = np.nanmedian(background, axis=-1, keepdims=True)
+    return MAD_TO_SIGMA * np.nanmedian(np.abs(background - centre), axis=-1)
+
+
+def clipped_level_and_sigma(
+    images: np.ndarray, *, clip: float = 3.0, iterations: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Median and robust (MAD) sigma of each image's pixels, iteratively clipped at ``clip`` sigma.
+
+    Parameters
+    ----------
+    images : ndarray, shape (..., H, W)
+    clip : float
+        Clipping threshold in sigma.
+    iterations : int
+        Passes (the first one unclipped).
+
+    Returns
+    -------
+    level, sigma : ndarray, shape (...)
+    """
+    flat = np.asarray(images, dtype=np.float64).reshape(*np.shape(images)[:-2], -1)
+    centre = np.median(flat, axis=-1, keepdims=True)
+    sigma = MAD_TO_SIGMA * np.median(np.abs(flat - centre), axis=-1)
+    for _ in range(iterations - 1):
+        values = np.where(np.abs(flat - centre) <= clip * sigma[..., None], flat, np.nan)
+        centre = np.nanmedian(values, axis=-1, keepdims=True)
+        sigma = MAD_TO_SIGMA * np.nanmedian(np.abs(values - centre), axis=-1)
+    return centre[..., 0], sigma
+
+
+def high_passed_sigma(images: np.ndarray) -> np.ndarray:
+    """Noise sigma of each image from its high-passed version: what the discriminators see of the noise.
 
     ``robust_sigma(high_pass(image)) / HIGH_PASS_NOISE_GAIN``. The filter removes the smooth galaxy light;
     for white Gaussian noise of standard deviation s, every high-passed pixel is Gaussian with standard
-    deviation ``s * HIGH_PASS_NOISE_GAIN`` (sqrt(940) = 30.66), so the estimate is s. For correlated noise it
-    is the standard deviation of white noise with the same high-frequency power.
+    deviation ``s * HIGH_PASS_NOISE_GAIN`` (sqrt(940) = 30.66), so the estimate is s. Correlated noise reads
+    lower: it is the standard deviation of white noise with the same high-frequency power (0.41 of the
+    per-pixel sigma for SDSS cutouts resampled with Lanczos-3, docs/metrics.md).
 
     Parameters
     ----------

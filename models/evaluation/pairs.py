@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,10 +24,13 @@ from galtk.pipeline.stores.cutout_store import STATE_DONE
 from galtk.pipeline.surveys import SurveySpec, get_survey
 
 if TYPE_CHECKING:
+    from galtk.pipeline.stores.cutout_store import CutoutStore
     from galtk.pipeline.stores.paired import PairedStore
 
 #: Name of the per-object, per-band array of synthetic stores holding the true noise sigma (pixel unit).
 TRUE_SIGMA_ARRAY = "noise_sigma"
+#: The stores' per-band arrays of where the object lies on its cutout (x, y; see galtk.pipeline.sources.base).
+OFFSET_ARRAYS = ("offset_x", "offset_y")
 #: Rows read from the stores at a time.
 READ_CHUNK = 64
 
@@ -56,6 +59,10 @@ class TestPairs:
         Test pairs in the store.
     skipped : int
         Test pairs read but left out because a band is invalid or holds NaN pixels in either survey.
+    offsets : dict of str to ndarray, shape (N, 2)
+        Survey name -> where each object lies on its cutout, (x, y) pixels from the centre pixel, averaged
+        over the bands (the stores' ``offset_x``/``offset_y``: non-zero for cutouts of an image's own pixels);
+        surveys whose store does not record it are left out.
     """
 
     __test__ = False
@@ -72,6 +79,7 @@ class TestPairs:
     cfht_ids: np.ndarray
     n_test: int
     skipped: int
+    offsets: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.rows.size)
@@ -172,15 +180,16 @@ def read_test_pairs(
         raise EvaluationError(f"the limit must be at least 1, got {limit}")
     store, test_rows, bands = open_test_split(path)
     members = {name: store.member(name) for name in ("sdss", "cfht")}
-    has_sigma = all(
-        TRUE_SIGMA_ARRAY in {extra.name for extra in member.schema.extras} for member in members.values()
-    )
+    has_sigma = all(TRUE_SIGMA_ARRAY in _extra_names(member) for member in members.values())
     wanted = test_rows.size if limit is None else min(limit, test_rows.size)
     if on_start is not None:
         on_start("read test pairs", int(wanted))
     kept: list[np.ndarray] = []
     images: dict[str, list[np.ndarray]] = {"sdss": [], "cfht": []}
     sigmas: dict[str, list[np.ndarray]] = {"sdss": [], "cfht": []}
+    offsets: dict[str, list[np.ndarray]] = {
+        name: [] for name, member in members.items() if OFFSET_ARRAYS[0] in _extra_names(member)
+    }
     found = unusable = 0
     for position in range(0, test_rows.size, READ_CHUNK):
         if found >= wanted:
@@ -202,6 +211,9 @@ def read_test_pairs(
             images[name].append(np.asarray(batch.images[usable], dtype=np.float32))
             if has_sigma:
                 sigmas[name].append(np.asarray(batch.extras[TRUE_SIGMA_ARRAY][usable], dtype=np.float32))
+            if name in offsets:
+                xy = [np.asarray(batch.extras[array][usable], np.float64) for array in OFFSET_ARRAYS]
+                offsets[name].append(np.stack([np.nanmean(values, axis=1) for values in xy], axis=1))
         if on_progress is not None:
             on_progress(int(usable.sum()))
     rows = np.concatenate(kept) if kept else np.empty(0, dtype=np.int64)
@@ -222,7 +234,12 @@ def read_test_pairs(
         cfht_ids=np.asarray(store.column("cfht_id"), dtype=object)[rows].astype(str),
         n_test=int(test_rows.size),
         skipped=unusable,
+        offsets={name: np.concatenate(parts) for name, parts in offsets.items()},
     )
+
+
+def _extra_names(store: CutoutStore) -> set[str]:
+    return {extra.name for extra in store.schema.extras}
 
 
 def regridded_flux_factor() -> float:

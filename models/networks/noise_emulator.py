@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from galtk.models.networks.filters import SymmetricFilter
+from galtk.models.networks.filters import HIGH_PASS_KERNEL, SymmetricFilter
 from galtk.models.networks.grouped import GroupedLinear
 from galtk.models.networks.init import InitScheme, initialize
 from galtk.models.networks.layers import LEAKY_SLOPE, scaled_width
@@ -107,23 +107,36 @@ class NoiseEmulator(nn.Module):
         with torch.no_grad():
             self.measured_sigma.copy_(values.to(self.measured_sigma.device))
 
-    def condition(self, sigma: Sequence[float] | torch.Tensor) -> None:
-        """Switch to the ``measured`` parametrisation, starting at white noise of per-band sigma ``sigma``.
+    def condition(
+        self,
+        sigma: Sequence[float] | torch.Tensor,
+        high_pass_ratio: Sequence[float] | torch.Tensor | None = None,
+    ) -> None:
+        """Switch to the ``measured`` parametrisation, starting at the measured noise of each band.
 
-        Records ``sigma`` (:meth:`set_measured_sigma`), makes the filters unit impulses and zeroes the last
-        amplitude layer, so that the emulator emits white Gaussian noise of exactly ``sigma[b]`` per pixel in
-        band b until it learns.
+        Records ``sigma`` (:meth:`set_measured_sigma`), sets each band's filter to
+        :func:`matching_filter` of its ``high_pass_ratio`` (a unit impulse, white noise, by default) and
+        zeroes the last amplitude layer, so that the emulator emits Gaussian noise of exactly ``sigma[b]`` per
+        pixel in band b, with the measured share of high-frequency power, until it learns.
 
         Parameters
         ----------
         sigma : sequence of float or torch.Tensor
-            Positive noise sigma of each band, in the unit of the images (rescaled units in training).
+            Positive per-pixel noise sigma of each band, in the unit of the images (rescaled units in
+            training).
+        high_pass_ratio : sequence of float or torch.Tensor, optional
+            Per band, the high-passed noise sigma over the per-pixel sigma of the training images
+            (:func:`galtk.models.evaluation.metrics.high_passed_sigma` over ``noise_sigma``): 1 for white
+            noise, less for noise correlated between neighbouring pixels (resampled images).
         """
         self.set_measured_sigma(sigma)
+        ratios = [1.0] * self.bands if high_pass_ratio is None else [float(r) for r in high_pass_ratio]
+        if len(ratios) != self.bands:
+            raise ValueError(f"need one high-pass ratio per band ({self.bands}), got {len(ratios)}")
         with torch.no_grad():
             kernel = self.filter.kernel
-            kernel.zero_()
-            kernel[:, kernel.shape[1] // 2, kernel.shape[2] // 2] = 1.0
+            for band, ratio in enumerate(ratios):
+                kernel[band] = matching_filter(ratio, kernel.shape[-1]).to(kernel)
             last = self.amplitude_net[-1]
             last.weight.zero_()
             last.bias.zero_()
@@ -238,3 +251,67 @@ class NoiseEmulator(nn.Module):
         batch, _, height, width = images.shape
         size = (height, width)
         return self.sample(batch, size, generator=generator, device=images.device, dtype=images.dtype)
+
+
+#: Widest Gaussian that :func:`matching_filter` uses (pixels).
+MAX_FILTER_WIDTH = 3.0
+
+
+def high_pass_gain(kernel: torch.Tensor) -> float:
+    """High-passed sigma over pixel sigma of white noise convolved with ``kernel`` (1 for a unit impulse).
+
+    Parameters
+    ----------
+    kernel : torch.Tensor, shape (k, k)
+
+    Returns
+    -------
+    float
+        ``||H * K||_2 / (||H||_2 ||K||_2)`` with H the discriminators' high-pass filter (Fig. 2 (g)).
+    """
+    high_pass = torch.tensor(HIGH_PASS_KERNEL, dtype=torch.float64)
+    kernel = kernel.to(torch.float64)
+    # The full convolution, (k + 4) x (k + 4).
+    combined = F.conv2d(F.pad(kernel[None, None], (4, 4, 4, 4)), high_pass.flip(0, 1)[None, None])
+    return float(combined.norm() / (high_pass.norm() * kernel.norm()))
+
+
+def matching_filter(high_pass_ratio: float, size: int = 7) -> torch.Tensor:
+    """A symmetric filter of unit L2 norm whose noise has the given high-pass ratio.
+
+    A unit impulse (white noise) for ratios of 1 or more; below that a centred Gaussian of the width, found by
+    bisection, at which :func:`high_pass_gain` equals the ratio (at most ``MAX_FILTER_WIDTH`` px). Resampled
+    survey cutouts have correlated noise: Lanczos-3 resampling of SDSS frames leaves 0.41 of the per-pixel
+    sigma in the high-passed image.
+
+    Parameters
+    ----------
+    high_pass_ratio : float
+        Wanted high-passed sigma over pixel sigma of the filtered white noise.
+    size : int
+        Odd filter size.
+
+    Returns
+    -------
+    torch.Tensor, shape (size, size), float32
+    """
+    if not high_pass_ratio < 1.0:
+        kernel = torch.zeros(size, size)
+        kernel[size // 2, size // 2] = 1.0
+        return kernel
+    low, high = 0.0, MAX_FILTER_WIDTH
+    for _ in range(50):
+        width = (low + high) / 2.0
+        if high_pass_gain(_gaussian(width, size)) > high_pass_ratio:
+            low = width
+        else:
+            high = width
+    return _gaussian((low + high) / 2.0, size).float()
+
+
+def _gaussian(width: float, size: int) -> torch.Tensor:
+    """Centred Gaussian of standard deviation ``width`` px on a ``size`` x ``size`` grid, unit L2 norm."""
+    offsets = torch.arange(size, dtype=torch.float64) - size // 2
+    squared = offsets[:, None] ** 2 + offsets[None, :] ** 2
+    kernel = torch.exp(-squared / (2.0 * max(width, 1e-6) ** 2))
+    return kernel / kernel.norm()

@@ -1,21 +1,22 @@
-"""The noise level of each survey's training images, measured to condition the Noise Emulators.
+"""The noise of each survey's training images, measured to condition the Noise Emulators.
 
 The Noise Emulators of ours and ours-auto start, in galtk's default ``[train] noise_emulator = "measured"``,
-at white noise of the per-band sigma measured here (:meth:`galtk.models.networks.noise_emulator.NoiseEmulator.
-condition`), and the noise-weighted content losses divide by the same sigmas. The measurement is the one
-``galtk evaluate`` uses for image noise (:func:`galtk.models.evaluation.metrics.noise_sigma`: the MAD of the
-high-passed image over the filter's noise gain, insensitive to the galaxy), taken on the rescaled images the
-networks see, median over images.
+at the per-band noise measured here (:meth:`galtk.models.networks.noise_emulator.NoiseEmulator.condition`),
+and the noise-weighted content losses divide by the same sigmas. Two numbers per band, on the rescaled images
+the networks see, medians over images: the per-pixel sigma as ``galtk evaluate`` measures it
+(:func:`galtk.models.evaluation.metrics.noise_sigma`: clipped MAD of the pixels), and the share of it that the
+discriminators' high-pass filter sees (:func:`galtk.models.evaluation.metrics.high_passed_sigma` over it: 1
+for white noise, less for the correlated noise of resampled cutouts).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import torch
 
-from galtk.models.evaluation.metrics import noise_sigma
+from galtk.models.evaluation.metrics import high_passed_sigma, noise_sigma
 from galtk.models.training.batches.loader import TrainingBatch
 from galtk.models.training.updates import SurveyImages, survey_images
 
@@ -33,8 +34,23 @@ class Batches(Protocol):
         ...
 
 
-def measure_noise_levels(source: Batches, *, images: int = MEASURED_IMAGES) -> SurveyImages:
-    """Median per-band noise sigma of each survey's training images, in the rescaled units of training.
+class NoiseLevels(NamedTuple):
+    """Measured noise of each survey's training images (:func:`measure_noise_levels`).
+
+    Attributes
+    ----------
+    sigma : SurveyImages
+        Per-pixel noise sigma per band, ``x`` (SDSS) and ``y`` (CFHT): float32 tensors (C,).
+    high_pass_ratio : SurveyImages
+        High-passed sigma over per-pixel sigma per band, the same way.
+    """
+
+    sigma: SurveyImages
+    high_pass_ratio: SurveyImages
+
+
+def measure_noise_levels(source: Batches, *, images: int = MEASURED_IMAGES) -> NoiseLevels:
+    """Median per-band noise of each survey's training images, in the rescaled units of training.
 
     Reads the deterministic batches 0, 1, ... of ``source`` (unpaired images and both halves of the pairs)
     until ``images`` images of each survey are in hand or ``MAX_BATCHES`` batches are read.
@@ -48,8 +64,8 @@ def measure_noise_levels(source: Batches, *, images: int = MEASURED_IMAGES) -> S
 
     Returns
     -------
-    SurveyImages
-        ``x`` (SDSS) and ``y`` (CFHT): float32 tensors (C,) on the CPU.
+    NoiseLevels
+        Tensors on the CPU.
 
     Raises
     ------
@@ -65,10 +81,14 @@ def measure_noise_levels(source: Batches, *, images: int = MEASURED_IMAGES) -> S
         cfht.append(batch.y.detach().float().cpu().numpy())
         count += min(len(batch.x), len(batch.y))
         iteration += 1
-    levels = []
+    levels, ratios = [], []
     for name, chunks in (("SDSS", sdss), ("CFHT", cfht)):
-        sigma = np.median(noise_sigma(np.concatenate(chunks)[:images]), axis=0)
+        measured = np.concatenate(chunks)[:images]
+        sigma = np.median(noise_sigma(measured), axis=0)
         if not np.all(np.isfinite(sigma) & (sigma > 0)):
             raise ValueError(f"the {name} training images have no measurable noise in some band: {sigma}")
         levels.append(torch.as_tensor(sigma, dtype=torch.float32))
-    return SurveyImages(*levels)
+        ratios.append(
+            torch.as_tensor(np.median(high_passed_sigma(measured), axis=0) / sigma, dtype=torch.float32)
+        )
+    return NoiseLevels(SurveyImages(*levels), SurveyImages(*ratios))

@@ -406,14 +406,20 @@ class _StageRunner:
         roles = [role for role in NOISE_EMULATORS if role in self.networks and role not in self.stage.frozen]
         if roles:
             levels = measure_noise_levels(source)
-            for role, sigma in zip(NOISE_EMULATORS, levels, strict=True):
+            for role, sigma, ratio in zip(NOISE_EMULATORS, *levels, strict=True):
                 if role not in roles:
                     continue
                 if self.settings.noise_emulator == "measured":
-                    self.networks[role].condition(sigma)
+                    self.networks[role].condition(sigma, ratio)
                 else:
                     self.networks[role].set_measured_sigma(sigma)
-                log.info("%s: %s measured noise %s", self.stage.name, role, sigma.tolist())
+                log.info(
+                    "%s: %s measured noise %s, high-passed share %s",
+                    self.stage.name,
+                    role,
+                    sigma.tolist(),
+                    ratio.tolist(),
+                )
         have_noise = all(role in self.networks for role in NOISE_EMULATORS)
         if self.settings.generator_units == "noise" and have_noise:
             sigma_x, sigma_y = (self.networks[role].measured_sigma for role in NOISE_EMULATORS)

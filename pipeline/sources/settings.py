@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from galtk.pipeline.resample import KERNELS
+from galtk.pipeline.resample import check_kernel
 from galtk.pipeline.surveys import BANDS
 
 
@@ -28,5 +28,4 @@ class SurveySettings:
     store: str = ""
 
     def __post_init__(self) -> None:
-        if self.resampling not in KERNELS:
-            raise ValueError(f"resampling must be one of {', '.join(KERNELS)}, got {self.resampling!r}")
+        check_kernel(self.resampling)

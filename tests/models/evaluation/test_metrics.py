@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 from scipy.special import erf
 
 from galtk.models.evaluation import EvaluationSet, evaluate_methods, metrics
@@ -42,7 +43,7 @@ def test_noise_gain_is_the_root_sum_of_squared_weights() -> None:
 )
 def test_smooth_images_have_zero_high_pass_noise(image: np.ndarray) -> None:
     assert np.abs(metrics.high_pass(image)).max() < 1e-12
-    assert metrics.noise_sigma(image) < 1e-12
+    assert metrics.high_passed_sigma(image) < 1e-12
 
 
 @pytest.mark.parametrize(("sigma", "seed"), [(0.03, 2), (1.0, 3), (250.0, 4)])
@@ -56,6 +57,18 @@ def test_mad_sigma_ignores_a_bright_galaxy() -> None:
     galaxy = 500.0 * np.exp(-((x - 64.0) ** 2 + (y - 60.0) ** 2) / (2 * 6.0**2))
     noise = np.random.default_rng(5).normal(0.0, 1.0, (128, 128))
     assert metrics.noise_sigma(galaxy + noise) == pytest.approx(1.0, rel=0.05)
+    assert metrics.high_passed_sigma(galaxy + noise) == pytest.approx(1.0, rel=0.05)
+
+
+@pytest.mark.parametrize("width", [0.5, 1.0, 2.0])
+def test_noise_sigma_is_the_per_pixel_sigma_of_correlated_noise(width: float) -> None:
+    """Resampled images have correlated noise: noise_sigma still gives its per-pixel sigma, the high-passed
+    estimate only the white-noise equivalent of its high frequencies."""
+    white = np.random.default_rng(6).normal(0.0, 1.0, (8, 256, 256))
+    smoothed = ndimage.gaussian_filter(white, sigma=(0, width, width), mode="wrap")
+    smoothed /= smoothed.std()
+    assert np.median(metrics.noise_sigma(smoothed)) == pytest.approx(1.0, rel=0.03)
+    assert np.median(metrics.high_passed_sigma(smoothed)) < 0.6
 
 
 def test_fourier_maps_of_white_noise_are_flat() -> None:

@@ -41,8 +41,8 @@ def test_stored_noise_sigma_is_that_of_the_cutout_pixels(survey: str, kernel: st
         np.testing.assert_array_equal(gain, 1.0)
         assert np.all(np.abs(noisy.extras["offset_x"]) <= 0.5) and np.ptp(noisy.extras["offset_x"]) > 0.3
     else:  # resampled from rotated frames: what the kernel does to real SDSS frames (docs/sources.md)
-        # Each band's gain depends on its rotation and sub-pixel phase; on average white noise keeps 0.89 of its
-        # sigma through Lanczos-3 and 0.665 through bilinear interpolation (issue 15's measurement).
+        # Each band's gain depends on its rotation and sub-pixel phase; on average white noise keeps 0.89 of
+        # its sigma through Lanczos-3 and 0.665 through bilinear interpolation (issue 15's measurement).
         assert np.mean(gain) == pytest.approx({"lanczos3": 0.89, "bilinear": 0.665}[kernel], abs=0.03)
         assert np.all((gain > 0.5) & (gain <= 1.0))
         np.testing.assert_array_equal(noisy.extras["offset_x"], 0.0)
@@ -69,8 +69,8 @@ def test_every_band_is_centred_where_the_cut_says(survey: str) -> None:
     flux = images.sum(axis=(2, 3))
     centroid_x = (images * xx).sum(axis=(2, 3)) / flux - (size - 1) / 2
     centroid_y = (images * yy).sum(axis=(2, 3)) / flux - (size - 1) / 2
-    # Isolated galaxies, no noise: each band's light is centred on the cutout centre plus the recorded offset,
-    # whatever its frame's rotation and sub-pixel phase (the largest galaxies lose a little light to the edge).
+    # Isolated galaxies, no noise: each band's light is centred on the cutout centre plus the recorded
+    # offset, whatever its frame's rotation and sub-pixel phase (the largest lose a little light to the edge).
     assert np.abs(centroid_x - batch.extras["offset_x"]).max() < 0.05
     assert np.abs(centroid_y - batch.extras["offset_y"]).max() < 0.05
 
