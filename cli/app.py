@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
+from typer.core import TyperGroup
 
 from galtk import __version__
-from galtk.cli import setup_logging
+from galtk.cli import error_console, setup_logging
 from galtk.cli.crossmatch import crossmatch_command
 from galtk.cli.demo import demo_command
 from galtk.cli.evaluate import evaluate_command
@@ -18,7 +22,53 @@ from galtk.cli.preprocess import preprocess_command
 from galtk.cli.train import train_command
 from galtk.cli.translate import translate_command
 
+#: Click's usage and base exceptions as Typer raises them (recent Typer vendors its own copy of Click, so they
+#: are taken from the hierarchy of ``typer.BadParameter`` rather than imported from ``click``).
+USAGE_ERROR: type[Exception] = typer.BadParameter.__bases__[0]
+CLICK_EXCEPTION: type[Exception] = USAGE_ERROR.__bases__[0]
+
+
+class OneLineErrors(TyperGroup):
+    """The galtk group: a bad option or argument is one ``Error:`` line and exit code 1, as any other error.
+
+    Click reports them (out-of-range values, unknown options, missing arguments) in a box with exit code 2;
+    galtk's promise is the same single line for every bad input (docs/troubleshooting.md).
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except CLICK_EXCEPTION as error:
+            if not standalone_mode:
+                raise
+            if not error.format_message():  # type: ignore[attr-defined]
+                sys.exit(error.exit_code)  # type: ignore[attr-defined]  # help shown for a bare command
+            hint = ""
+            context = getattr(error, "ctx", None)
+            if isinstance(error, USAGE_ERROR) and context is not None:
+                hint = f" (see {context.command_path} --help)"
+            message = f"[bold red]Error:[/bold red] {escape(error.format_message() + hint)}"  # type: ignore[attr-defined]
+            error_console.print(message, highlight=False, soft_wrap=True)
+            sys.exit(1)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            error_console.print("Aborted.", highlight=False)
+            sys.exit(1)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="galtk",
     help="Build SDSS/CFHTLS galaxy cutout data sets and translate galaxy images between the surveys.",
     no_args_is_help=True,

@@ -18,6 +18,7 @@ the pipeline: it is kept as read and parsed into :class:`galtk.models.training.s
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -350,6 +351,9 @@ def override_settings(settings: T, **overrides: Any) -> T:
     if unknown:
         raise ConfigError(f"unknown setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
     values = {key: value for key, value in overrides.items() if value is not None}
+    for key, value in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{key} must be a finite number, got {value!r}")
     try:
         return dataclasses.replace(settings, **values)
     except ValueError as error:
@@ -366,6 +370,8 @@ def _coerce(value: Any, expected: Any, source: str, key: str) -> Any:
     elif expected is float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         value = float(value) if ok else value
+        if ok and not math.isfinite(value):
+            raise ConfigError(f"{source}: {key} must be a finite number, got {value!r}")
     elif expected is str:
         ok = isinstance(value, str)
     elif expected == list[str]:

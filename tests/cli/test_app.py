@@ -114,3 +114,25 @@ def test_bad_input_gives_oneone_error_line(
     import re
 
     assert re.search(message, one_error_line(result))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--iterations", "-5"], "Invalid value for '--iterations'"),
+        (["train", "--lr", "-1"], "Invalid value for '--lr'"),
+        (["fetch", "--workers", "0"], "Invalid value for '--workers'"),
+        (["crossmatch", "--radius", "-1"], "Invalid value for '--radius'"),
+        (["crossmatch", "--test-fraction", "2"], "Invalid value for '--test-fraction'"),
+        (["evaluate", "--limit", "0"], "Invalid value for '--limit'"),
+        (["fetch", "--bogus"], "No such option: --bogus"),
+        (["translate"], "Missing argument"),
+        (["fetch", "--workers", "two"], "Invalid value for '--workers'"),
+    ],
+)
+def test_bad_options_give_one_error_line_and_exit_code_1(args: list[str], message: str) -> None:
+    """Click reports these in a box with exit code 2; galtk's promise is one Error: line and exit code 1."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    line = one_error_line(result)
+    assert message in line and f"galtk {args[0]} --help" in line

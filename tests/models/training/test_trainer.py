@@ -81,6 +81,8 @@ def test_train_settings_come_from_galtk_toml_and_are_validated(tmp_path: Path) -
         ('[train]\nprecision = "fp16"\n', "precision must be auto, bf16 or fp32"),
         ("[train]\nlr_decay_factor = 0.5\n", "lr_decay_factor must be at least 1"),
         ("[train]\ncompile = 1\n", "train.compile must be of type bool"),
+        ("[train]\nwidth = inf\n", "train.width must be a finite number, got inf"),
+        ("[train]\nlearning_rate = nan\n", "train.learning_rate must be a finite number, got nan"),
     ):
         with pytest.raises(ConfigError, match=message):
             read(text)
@@ -88,6 +90,8 @@ def test_train_settings_come_from_galtk_toml_and_are_validated(tmp_path: Path) -
     assert override_settings(settings, width=None, iterations=7).iterations == 7
     with pytest.raises(ConfigError, match="device must be auto, cpu, cuda or cuda:N"):
         override_settings(settings, device="tpu")
+    with pytest.raises(ConfigError, match="learning_rate must be a finite number"):
+        override_settings(settings, learning_rate=float("nan"))
 
 
 def test_run_logs_every_term_with_the_schedule_and_writes_samples(tmp_path: Path) -> None:
