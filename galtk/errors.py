@@ -25,6 +25,10 @@ class StoreError(GaltkError):
     """A cutout store is missing, malformed, or would be overwritten."""
 
 
+class BusyError(GaltkError):
+    """Another galtk process is writing the same store, run or report (it holds the lock)."""
+
+
 # Catalogs and sources (galtk fetch)
 
 

@@ -6,6 +6,7 @@ launch receive its decision, so every process trains the same run with the same 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from galtk.models.training.distributed import Distributed, from_environment
 from galtk.models.training.run import RunDirectory, RunPlan, plan_run, start_run
 from galtk.models.training.settings import TrainSettings, train_settings
 from galtk.models.training.trainer import BatchSources, TrainingObserver, TrainingReport, train
+from galtk.pipeline.locks import exclusive_lock
 from galtk.pipeline.workspace import Workspace, override_settings
 
 
@@ -62,7 +64,11 @@ class Launch:
     bands: tuple[str, ...]
 
     def train(self, observer: TrainingObserver | None = None) -> TrainingReport:
-        """Write the run snapshot (rank 0), then train every stage."""
+        """Write the run snapshot (rank 0), then train every stage, holding the run's lock (rank 0)."""
+        with exclusive_lock(self.plan.root) if self.context.is_main else nullcontext():
+            return self._train(observer)
+
+    def _train(self, observer: TrainingObserver | None) -> TrainingReport:
         if self.context.is_main:
             details: dict[str, Any] = {"bands": list(self.bands), "data": self.sources.describe()}
             if self.request.frozen_from is not None:

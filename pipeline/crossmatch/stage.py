@@ -43,6 +43,7 @@ from galtk.pipeline.crossmatch.matching import PositionalMatch, match_positions,
 from galtk.pipeline.crossmatch.peaks import PeakFinder, peak_offsets
 from galtk.pipeline.crossmatch.settings import CrossmatchOutputs, CrossmatchSettings
 from galtk.pipeline.crossmatch.subset import copy_rows
+from galtk.pipeline.locks import exclusive_lock
 from galtk.pipeline.replace import check_creatable, remove_leftover, staging_path, swap_in
 from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutStore, ExtraArray, is_store
 from galtk.pipeline.stores.paired import PairedStore, is_paired_store
@@ -147,7 +148,29 @@ def crossmatch(
     CrossmatchError
         If the settings cannot give train and test pairs.
     """
-    settings = settings or CrossmatchSettings()
+    with exclusive_lock(outputs.paired):
+        return _crossmatch_locked(
+            reference,
+            other,
+            outputs,
+            settings=settings or CrossmatchSettings(),
+            overwrite=overwrite,
+            on_stage=on_stage,
+            on_progress=on_progress,
+        )
+
+
+def _crossmatch_locked(
+    reference: str | Path,
+    other: str | Path,
+    outputs: CrossmatchOutputs,
+    *,
+    settings: CrossmatchSettings,
+    overwrite: bool,
+    on_stage: StageCallback | None,
+    on_progress: ProgressCallback | None,
+) -> dict[str, Any]:
+    """:func:`crossmatch` while holding the lock of its outputs (that of the paired store)."""
     workers = settings.workers
     started = time.perf_counter()
     stores = (_open_input(reference), _open_input(other))

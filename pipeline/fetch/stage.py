@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from galtk.errors import ConfigError, StoreError, UsageError
+from galtk.pipeline.locks import exclusive_lock
 from galtk.pipeline.replace import (
     recover_interrupted_swap,
     remove_leftover,
@@ -145,8 +146,41 @@ def fetch_survey(
     """
     if batch_size < 1 or workers < 1 or chunk_objects < 1:
         raise ValueError("batch_size, workers and chunk_objects must be positive")
-    started = time.perf_counter()
     path = Path(path)
+    with exclusive_lock(path):
+        return _fetch_locked(
+            source,
+            survey,
+            path,
+            resume=resume,
+            overwrite=overwrite,
+            retry_failed=retry_failed,
+            batch_size=batch_size,
+            workers=workers,
+            chunk_objects=chunk_objects,
+            on_start=on_start,
+            on_progress=on_progress,
+            on_bytes=on_bytes,
+        )
+
+
+def _fetch_locked(
+    source: CutoutSource,
+    survey: SurveySpec,
+    path: Path,
+    *,
+    resume: bool,
+    overwrite: bool,
+    retry_failed: bool,
+    batch_size: int,
+    workers: int,
+    chunk_objects: int,
+    on_start: Callable[[int, int], None] | None,
+    on_progress: Callable[[int], None] | None,
+    on_bytes: Callable[[int], None] | None,
+) -> FetchReport:
+    """:func:`fetch_survey` while holding the store's lock."""
+    started = time.perf_counter()
     recover_interrupted_swap(path, accept=is_store)
     remove_leftover(staging_path(path))  # a killed --overwrite's partial store
     objects = source.objects(survey)
@@ -195,6 +229,9 @@ def fetch_survey(
             written += _write_next(store, in_flight, on_progress)
 
     if target != path:
+        pending = len(store.pending())
+        if pending:
+            raise StoreError(f"{target} still has {pending} pending rows; {path} was left as it was")
         swap_in(target, path)
         store = CutoutStore.open(path)
     counts = store.counts()

@@ -40,6 +40,7 @@ import zarr
 
 from galtk import __version__
 from galtk.errors import SchedulerError, StoreError
+from galtk.pipeline.locks import exclusive_lock
 from galtk.pipeline.preprocess.regrid import RegridMap, RegridTarget, training_grid
 from galtk.pipeline.preprocess.transforms import NANOMAGGIES_PER_UNIT, RESCALED_UNITS, rescale, rescale_record
 from galtk.pipeline.stores.cutout_store import CutoutStore, is_store
@@ -183,25 +184,26 @@ def preprocess(
     SchedulerError
         If the scheduler is unknown or cannot be reached.
     """
-    check_preprocessable(path, overwrite=overwrite)
-    regrid = dict(regrid or {})
-    reports = []
-    with dask_scheduler(scheduler, workers=workers) as run:
-        for member in cutout_stores(path):
-            reports.append(
-                _preprocess_store(
-                    member,
-                    regrid=regrid,
-                    run=run,
-                    scheduler=scheduler,
-                    task_objects=task_objects,
-                    on_start=on_start,
-                    on_progress=on_progress,
+    with exclusive_lock(Path(path)):
+        check_preprocessable(path, overwrite=overwrite)
+        regrid = dict(regrid or {})
+        reports = []
+        with dask_scheduler(scheduler, workers=workers) as run:
+            for member in cutout_stores(path):
+                reports.append(
+                    _preprocess_store(
+                        member,
+                        regrid=regrid,
+                        run=run,
+                        scheduler=scheduler,
+                        task_objects=task_objects,
+                        on_start=on_start,
+                        on_progress=on_progress,
+                    )
                 )
-            )
-    if is_paired_store(path):
-        PairedStore.open(path).consolidate()
-    return reports
+        if is_paired_store(path):
+            PairedStore.open(path).consolidate()
+        return reports
 
 
 def plan_blocks(

@@ -1,5 +1,6 @@
 """The galtk command line as a user meets it: help, init, fetch, errors."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ from cli_results import one_error_line
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
+from galtk.pipeline.locks import exclusive_lock
 from galtk.pipeline.workspace import CONFIG_NAME
 
 runner = CliRunner()
@@ -89,6 +91,19 @@ def test_fetch_refuses_to_overwrite_and_leaves_the_store(sim_workspace) -> None:
     assert {p: p.read_bytes() for p in store.rglob("*") if p.is_file()} == before
     resumed = runner.invoke(app, ["fetch", "-w", str(root), "-s", "sdss", "--resume"])
     assert resumed.exit_code == 0
+
+
+def test_a_second_fetch_of_the_same_store_is_refused_while_one_runs(sim_workspace) -> None:
+    """Two `fetch --overwrite` at once once replaced a complete store by a half-written one (issue 17)."""
+    root = sim_workspace("ws")
+    assert runner.invoke(app, ["fetch", "-w", str(root), "-s", "sdss"]).exit_code == 0
+    store = root / "data/raw/sdss.zarr"
+    before = {p: p.read_bytes() for p in store.rglob("*") if p.is_file()}
+    with exclusive_lock(store):  # another galtk process writing it
+        result = runner.invoke(app, ["fetch", "-w", str(root), "-s", "sdss", "--overwrite"])
+    assert result.exit_code == 1
+    assert f"{store} is being written by another galtk process (PID {os.getpid()})" in one_error_line(result)
+    assert {p: p.read_bytes() for p in store.rglob("*") if p.is_file()} == before
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import pytest
 from cli_results import one_error_line
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
+from galtk.pipeline.locks import exclusive_lock
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -71,3 +73,9 @@ def test_ours_runs_both_steps_then_resume_finds_them_done(fetched_workspace) -> 
     taken = runner.invoke(app, [*arguments])
     assert taken.exit_code == 1
     assert "--resume" in one_error_line(taken)
+    rows_before = (run / "losses.csv").read_text()
+    with exclusive_lock(run):  # another process trains this run
+        busy = runner.invoke(app, ["train", "-w", str(root), "--resume", "--run", "tiny"])
+    assert busy.exit_code == 1
+    assert f"being written by another galtk process (PID {os.getpid()})" in one_error_line(busy)
+    assert (run / "losses.csv").read_text() == rows_before
