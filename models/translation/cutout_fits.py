@@ -60,6 +60,7 @@ from galtk.models.translation.cutout_survey import (
     pixel_units,
     resolve_survey,
 )
+from galtk.pipeline.fits_files import CorruptFile, open_fits
 from galtk.pipeline.fits_headers import BAND_KEYWORDS, band_of
 from galtk.pipeline.surveys import BANDS, SurveySpec, get_survey
 
@@ -246,11 +247,12 @@ def _open(path: Path, files: contextlib.ExitStack) -> fits.HDUList:
         raise UnreadableInput(str(path), "no such file")
     if path.is_dir():
         raise UnreadableInput(str(path), "is a directory, not a FITS file")
-    compressed = path.suffix.lower() in (".gz", ".bz2", ".zip")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return files.enter_context(fits.open(path, memmap=not compressed, lazy_load_hdus=False))
+            return files.enter_context(open_fits(path, lazy_load_hdus=False))
+    except CorruptFile as error:
+        raise UnreadableInput(str(path), f"is damaged: {error}") from None
     except (OSError, ValueError, TypeError, EOFError) as error:
         raise UnreadableInput(str(path), f"cannot read it as FITS ({error})") from None
 

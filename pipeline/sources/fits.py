@@ -38,6 +38,7 @@ from scipy.spatial import cKDTree
 
 from galtk.catalogs.files import ObjectCatalog
 from galtk.errors import GaltkError
+from galtk.pipeline.fits_files import CorruptFile, is_compressed, open_fits
 from galtk.pipeline.fits_headers import BAND_KEYWORDS, SECOND_I_FILTERS, band_of, calibration
 from galtk.pipeline.geometry import chord_length, unit_vectors
 from galtk.pipeline.resample import Resampled, check_kernel, cut_image, cutout_world_grid
@@ -256,9 +257,13 @@ class FitsSource(CutoutSource):
             for frame_number in np.unique(chosen[chosen >= 0]):
                 members = np.flatnonzero(chosen == frame_number)
                 frame = frames[frame_number]
-                cut = cut_from_frame(
-                    frame, self._data(frame), ra[members], dec[members], survey, kernel=self.kernel
-                )
+                try:
+                    data = self._data(frame)
+                except CorruptFile as error:
+                    for member in members:
+                        errors[member].append(f"{band}: {frame.path.name} is damaged: {error}")
+                    continue
+                cut = cut_from_frame(frame, data, ra[members], dec[members], survey, kernel=self.kernel)
                 images[members, band_index] = cut.cutouts
                 valid[members, band_index] = cut.complete
                 noise_gain[members, band_index] = cut.noise_gain
@@ -278,8 +283,8 @@ class FitsSource(CutoutSource):
             if key in self._open:
                 self._open.move_to_end(key)
                 return self._open[key]
-            compressed = frame.path.suffix.lower() in (".gz", ".bz2", ".fz")
-            with fits.open(frame.path, memmap=not compressed) as hdus:
+            compressed = is_compressed(frame.path) or frame.path.suffix.lower() == ".fz"
+            with open_fits(frame.path, memmap=not compressed) as hdus:
                 data = hdus[frame.hdu].data
                 data = data if not compressed else np.array(data, dtype=np.float32)
             self._open[key] = data

@@ -341,6 +341,18 @@ def _not_fits(tmp_path: Path) -> Path:
     return tmp_path / "bad.fits"
 
 
+def _flipped_bit_gz(tmp_path: Path) -> Path:
+    """A gzipped cube with one bit flipped in its compressed pixels: astropy alone reads it without a word."""
+    import gzip
+
+    plain = _cube_with(tmp_path)
+    compressed = bytearray(gzip.compress(plain.read_bytes()))
+    compressed[len(compressed) // 2] ^= 0x10
+    path = tmp_path / "bad.fits.gz"
+    path.write_bytes(bytes(compressed))
+    return path
+
+
 BAD_INPUTS = {
     "four planes": (lambda p: _cube_with(p, data=_planes(SDSS)[:4]), WrongShape, "4 planes"),
     "too small": (
@@ -361,6 +373,7 @@ BAD_INPUTS = {
     "linear wcs": (_linear_wcs, NonCelestialWcs, "no celestial axes"),
     "galactic wcs": (_galactic_wcs, NonCelestialWcs, "not equatorial"),
     "not fits": (_not_fits, UnreadableInput, "cannot read it as FITS"),
+    "flipped bit in a .gz": (_flipped_bit_gz, UnreadableInput, "is damaged: corrupt compressed data"),
     "missing": (lambda p: p / "bad.fits", UnreadableInput, "no such file"),
     "unit": (lambda p: _cube_with(p, BUNIT="Jy"), UnitError, "BUNIT 'Jy'"),
     "scale of neither": (

@@ -223,3 +223,18 @@ def test_north_up_images_at_the_survey_scale_give_their_own_pixels_and_offsets(t
         # The star sits where the recorded offset says, not at the centre.
         assert (image * xx).sum() / total == pytest.approx(31.5 + offset_x[band], abs=0.02)
         assert (image * yy).sum() / total == pytest.approx(31.5 + offset_y[band], abs=0.02)
+
+
+def test_a_damaged_compressed_frame_is_reported_not_cut(tmp_path: Path, frames) -> None:
+    import gzip
+
+    folder, _ = frames
+    plain = folder / "frame-r-A.fits"
+    damaged = bytearray(gzip.compress(plain.read_bytes()))
+    damaged[3 * len(damaged) // 4] ^= 0x10  # one flipped bit in the compressed pixels; the header reads fine
+    (folder / "frame-r-A.fits.gz").write_bytes(bytes(damaged))
+    plain.unlink()
+    store, _ = _fetch(tmp_path, frames)
+    row = list(store.ids).index("inner")
+    assert not store.valid[row, 2] and store.valid[row, [0, 1, 3, 4]].all()
+    assert "r: frame-r-A.fits.gz is damaged: corrupt compressed data" in store.extra("error")[row]
