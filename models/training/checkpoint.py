@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -80,14 +81,27 @@ def load_checkpoint(path: Path, map_location: torch.device | str = "cpu") -> dic
         If the file is missing, truncated or not a galtk checkpoint.
     """
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns once per odd record of a damaged file
+            state = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"no checkpoint at {path}") from None
     except Exception as error:  # torch raises RuntimeError, EOFError, pickle errors... for damaged files
-        raise CheckpointError(f"checkpoint {path} cannot be read ({type(error).__name__}: {error})") from None
+        raise CheckpointError(
+            f"{path} is damaged or not a galtk checkpoint ({_first_sentence(error)}); "
+            "use another checkpoint of the run, or train again"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a galtk training checkpoint (format {FORMAT})")
     return state
+
+
+def _first_sentence(error: Exception) -> str:
+    """The error's type and the first line of its message, leaving out torch's advice to load unsafely."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if "weights_only" in text or len(text) > 120:
+        text = ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def list_checkpoints(directory: Path) -> list[tuple[int, Path]]:

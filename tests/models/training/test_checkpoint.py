@@ -121,6 +121,30 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path: Path) -> None:
         load_checkpoint(tmp_path / "absent.pt")
 
 
+class _Unsafe:
+    """A class no galtk checkpoint holds: torch's safe loader refuses to unpickle it."""
+
+
+@pytest.mark.parametrize("damage", ["truncated", "random bytes", "pickled object"])
+def test_a_damaged_checkpoint_is_one_line_that_never_advises_unsafe_loading(
+    tmp_path: Path, damage: str, recwarn: pytest.WarningsRecorder
+) -> None:
+    path = tmp_path / checkpoint_name(3)
+    save_checkpoint(path, _state(3, size=5000))
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    elif damage == "random bytes":
+        path.write_bytes(bytes(range(256)) * 40)
+    else:
+        torch.save({"format": "x", "object": _Unsafe()}, path)
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path} is damaged or not a galtk checkpoint ("), message
+    assert "\n" not in message and "weights_only" not in message
+    assert not [warning for warning in recwarn if "torch" in str(warning.filename)]
+
+
 def test_prune_keeps_the_newest(tmp_path: Path) -> None:
     for iteration in (1, 2, 10, 11):
         save_checkpoint(tmp_path / checkpoint_name(iteration), _state(iteration))
