@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -87,6 +89,41 @@ def exit_with_error(message: str, code: int = 1) -> NoReturn:
 
 
 RESUME_HINT = "interrupted; rerun with --resume to continue"
+#: Set (to anything) to see the traceback of an unexpected error instead of its one line.
+DEBUG_VARIABLE = "GALTK_DEBUG"
+#: Click's usage and base exceptions as Typer raises them (recent Typer vendors its own copy of Click, so they
+#: are taken from the hierarchy of ``typer.BadParameter`` rather than imported from ``click``). Commands let
+#: them through; the application prints them as one line (``galtk.cli.app.OneLineErrors``).
+USAGE_ERROR: type[Exception] = typer.BadParameter.__bases__[0]
+CLICK_EXCEPTION: type[Exception] = USAGE_ERROR.__bases__[0]
+
+
+def describe_unexpected(error: Exception) -> str:
+    """One line for an error galtk did not foresee: the file and what to do where the system says so.
+
+    Parameters
+    ----------
+    error : Exception
+
+    Returns
+    -------
+    str
+    """
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        advice = {
+            errno.ENOSPC: "free some space or write elsewhere, then run the command again",
+            errno.EDQUOT: "free some space or write elsewhere, then run the command again",
+            errno.EACCES: "check the file's permissions",
+            errno.EROFS: "write elsewhere",
+        }.get(error.errno or 0, "")
+        return f"{where}{error.strerror}" + (f"; {advice}" if advice else "")
+    lines = str(error).strip().splitlines()
+    detail = f": {lines[0]}" if lines else ""
+    return (
+        f"unexpected {type(error).__name__}{detail} (a damaged store, or a bug: run again with "
+        f"{DEBUG_VARIABLE}=1 for the traceback, and please report it)"
+    )
 
 
 def reports_errors(command: F | None = None, *, interrupted: str = RESUME_HINT) -> Any:
@@ -106,6 +143,12 @@ def reports_errors(command: F | None = None, *, interrupted: str = RESUME_HINT) 
                 exit_with_error(str(error))
             except KeyboardInterrupt:
                 exit_with_error(interrupted, code=130)
+            except (typer.Exit, typer.Abort, CLICK_EXCEPTION):
+                raise
+            except Exception as error:  # an OS error (full disk...), a damaged store, or a galtk bug
+                if os.environ.get(DEBUG_VARIABLE):
+                    raise
+                exit_with_error(describe_unexpected(error))
 
         return wrapper  # type: ignore[return-value]
 

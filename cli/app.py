@@ -11,7 +11,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from galtk import __version__
-from galtk.cli import error_console, setup_logging
+from galtk.cli import CLICK_EXCEPTION, USAGE_ERROR, error_console, setup_logging
 from galtk.cli.crossmatch import crossmatch_command
 from galtk.cli.demo import demo_command
 from galtk.cli.evaluate import evaluate_command
@@ -21,11 +21,6 @@ from galtk.cli.models import models_command
 from galtk.cli.preprocess import preprocess_command
 from galtk.cli.train import train_command
 from galtk.cli.translate import translate_command
-
-#: Click's usage and base exceptions as Typer raises them (recent Typer vendors its own copy of Click, so they
-#: are taken from the hierarchy of ``typer.BadParameter`` rather than imported from ``click``).
-USAGE_ERROR: type[Exception] = typer.BadParameter.__bases__[0]
-CLICK_EXCEPTION: type[Exception] = USAGE_ERROR.__bases__[0]
 
 
 class OneLineErrors(TyperGroup):

@@ -1,5 +1,6 @@
 """The galtk command line as a user meets it: help, init, fetch, errors."""
 
+import errno
 import os
 from pathlib import Path
 
@@ -151,3 +152,38 @@ def test_bad_options_give_one_error_line_and_exit_code_1(args: list[str], messag
     assert result.exit_code == 1, result.output
     line = one_error_line(result)
     assert message in line and f"galtk {args[0]} --help" in line
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            OSError(errno.ENOSPC, "No space left on device", "data/raw/sdss.zarr/images/c/0"),
+            "Error: data/raw/sdss.zarr/images/c/0: No space left on device; free some space",
+        ),
+        (
+            PermissionError(errno.EACCES, "Permission denied", "data/raw"),
+            "Error: data/raw: Permission denied; check the file's permissions",
+        ),
+        (
+            RuntimeError("codec failed\nmore detail"),
+            "Error: unexpected RuntimeError: codec failed (a damaged store, or a bug: run again with GALTK_DEBUG",
+        ),
+    ],
+)
+def test_unforeseen_errors_are_one_line_and_a_traceback_on_request(
+    sim_workspace, monkeypatch: pytest.MonkeyPatch, error: Exception, expected: str
+) -> None:
+    root = sim_workspace("ws")
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr("galtk.pipeline.fetch.stage.fetch_workspace", failing)
+    monkeypatch.delenv("GALTK_DEBUG", raising=False)
+    result = runner.invoke(app, ["fetch", "-w", str(root)])
+    assert result.exit_code == 1
+    assert one_error_line(result).startswith(expected)
+    monkeypatch.setenv("GALTK_DEBUG", "1")
+    debugged = runner.invoke(app, ["fetch", "-w", str(root)])
+    assert debugged.exception is error
