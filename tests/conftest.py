@@ -76,7 +76,8 @@ class FakeArchive:
     is a callable taking (path, parameters) for every path starting with ``prefix``. GET and POST are
     answered alike; a POST's form fields (``application/x-www-form-urlencoded``) join its query
     parameters. Parameters are a :class:`QueryParameters`: a dict holding the last value of each name,
-    whose ``getall(name)`` lists every value of a repeated name.
+    whose ``getall(name)`` lists every value of a repeated name. ``request_headers[path]`` holds the headers
+    of the last request of each path.
     """
 
     def __init__(self) -> None:
@@ -86,6 +87,7 @@ class FakeArchive:
         self.routes: dict[str, list] = {}
         self.prefixes: dict[str, object] = {}
         self.hits: dict[str, int] = {}
+        self.request_headers: dict[str, dict[str, str]] = {}
         archive = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -105,6 +107,7 @@ class FakeArchive:
 
             def _answer(self, path: str, parameters: QueryParameters) -> None:
                 archive.hits[path] = archive.hits.get(path, 0) + 1
+                archive.request_headers[path] = dict(self.headers)
                 answers = archive.routes.get(path)
                 prefix = next((p for p in archive.prefixes if path.startswith(p)), None)
                 if answers:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import ipaddress
 import json
 import logging
 import os
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -35,6 +37,8 @@ from galtk.errors import DownloadError
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"galtk/{__version__} (+astronomical cutout builder)"
+#: Most redirects a download follows.
+MAX_REDIRECTS = 5
 _CHUNK = 1 << 20
 
 
@@ -105,7 +109,7 @@ class Downloader:
         self.policy = policy or RetryPolicy()
         self.on_bytes = on_bytes
         self._session = session or requests.Session()
-        self._session.headers.setdefault("User-Agent", USER_AGENT)
+        self._session.headers["User-Agent"] = USER_AGENT  # a new Session already has requests' own
         self._connections = threading.BoundedSemaphore(max_connections)
         self._url_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -236,13 +240,35 @@ class Downloader:
         finally:
             temporary_path.unlink(missing_ok=True)
 
+    def _get_following_redirects(self, url: str) -> requests.Response:
+        """GET ``url``, following up to :data:`MAX_REDIRECTS` redirects, all on its site (:func:`same_site`).
+
+        Raises
+        ------
+        DownloadError
+            If a redirect leads to another site, or there are too many.
+        """
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                response = self._session.get(
+                    current, stream=True, timeout=self.policy.timeout, allow_redirects=False
+                )
+            except (requests.Timeout, requests.ConnectionError) as error:
+                raise _Retryable(f"{type(error).__name__}: {error}") from None
+            if not response.is_redirect:
+                return response
+            target = urljoin(current, response.headers.get("Location", ""))
+            response.close()
+            if not same_site(url, target):
+                raise DownloadError(f"{url}: redirected to {target}, another site; not followed")
+            current = target
+        raise DownloadError(f"{url}: more than {MAX_REDIRECTS} redirects")
+
     def _stream(self, url: str, stream: BinaryIO) -> int | None:
         with self._connections:
             self.requests_made += 1
-            try:
-                response = self._session.get(url, stream=True, timeout=self.policy.timeout)
-            except (requests.Timeout, requests.ConnectionError) as error:
-                raise _Retryable(f"{type(error).__name__}: {error}") from None
+            response = self._get_following_redirects(url)
             with response:
                 if response.status_code == 429 or response.status_code >= 500:
                     raise _Retryable(f"HTTP {response.status_code}", _retry_after(response))
@@ -258,6 +284,25 @@ class Downloader:
                     raise _Retryable(f"{type(error).__name__} while reading the body") from None
                 encoded = response.headers.get("Content-Encoding", "identity") != "identity"
                 return int(length) if length and length.isdigit() and not encoded else None
+
+
+def same_site(url: str, target: str) -> bool:
+    """Whether a redirect from ``url`` to ``target`` stays on the same site: the same host, or a host of the
+    same domain (the last two labels of the name, e.g. ``sdss.org`` or ``canfar.net``)."""
+    here, there = urlsplit(url).hostname or "", urlsplit(target).hostname or ""
+    if here == there:
+        return True
+    if not here or not there or _is_address(here) or _is_address(there):
+        return False
+    return here.split(".")[-2:] == there.split(".")[-2:]
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _retry_after(response: requests.Response) -> float | None:

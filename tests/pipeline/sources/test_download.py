@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from galtk.errors import DownloadError
-from galtk.pipeline.sources.download import Downloader, RetryPolicy
+from galtk.pipeline.sources.download import Downloader, RetryPolicy, same_site
 
 FAST = RetryPolicy(attempts=4, backoff=0.01, max_wait=5.0, timeout=1.0)
 
@@ -102,3 +102,35 @@ def test_concurrent_requests_share_one_download(tmp_path: Path, fake_archive) ->
     with ThreadPoolExecutor(4) as pool:
         paths = list(pool.map(lambda _: downloader.fetch(f"{fake_archive.url}/shared"), range(4)))
     assert len(set(paths)) == 1 and fake_archive.hits["/shared"] == 1
+
+
+def test_requests_carry_galtks_user_agent(tmp_path: Path, fake_archive) -> None:
+    fake_archive.routes["/a.fits"] = [{"body": b"SIMPLE"}]
+    _downloader(tmp_path).fetch(f"{fake_archive.url}/a.fits")
+    assert fake_archive.request_headers["/a.fits"]["User-Agent"].startswith("galtk/")
+
+
+def test_redirects_are_followed_on_the_same_site_only(tmp_path: Path, fake_archive) -> None:
+    port = fake_archive.url.rsplit(":", 1)[1]
+    fake_archive.routes["/moved"] = [{"status": 302, "headers": {"Location": "/new/place.fits"}}]
+    fake_archive.routes["/new/place.fits"] = [{"body": b"SIMPLE"}]
+    assert _downloader(tmp_path).fetch(f"{fake_archive.url}/moved").read_bytes() == b"SIMPLE"
+    fake_archive.routes["/away"] = [{"status": 302, "headers": {"Location": f"http://localhost:{port}/x"}}]
+    with pytest.raises(DownloadError, match=r"redirected to http://localhost:.*another site; not followed"):
+        _downloader(tmp_path).fetch(f"{fake_archive.url}/away")
+    fake_archive.routes["/loop"] = [{"status": 302, "headers": {"Location": "/loop"}}]
+    with pytest.raises(DownloadError, match="more than 5 redirects"):
+        _downloader(tmp_path).fetch(f"{fake_archive.url}/loop")
+
+
+@pytest.mark.parametrize(
+    ("url", "target", "same"),
+    [
+        ("https://data.sdss.org/sas/a", "https://dr12.sdss.org/b", True),
+        ("https://ws-cadc.canfar.net/x", "https://ws-uv.canfar.net/y", True),
+        ("https://data.sdss.org/a", "https://evil.example.com/a", False),
+        ("http://127.0.0.1:80/a", "http://127.0.0.2/a", False),
+    ],
+)
+def test_same_site_is_the_host_or_its_domain(url: str, target: str, same: bool) -> None:
+    assert same_site(url, target) is same
