@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -146,6 +147,31 @@ class Workspace:
         path = Path(relative).expanduser()
         return path if path.is_absolute() else self.root / path
 
+    def output(self, relative: str | Path, what: str) -> Path:
+        """Absolute path of an output galtk writes: a relative one must stay inside the workspace.
+
+        Parameters
+        ----------
+        relative : str or Path
+            The path as configured; an absolute path is taken as it is (the explicit way to write elsewhere).
+        what : str
+            What it is, for the error message (``[surveys.sdss] store``...).
+
+        Raises
+        ------
+        ConfigError
+            If a relative path leads out of the workspace (``../x``).
+        """
+        path = Path(relative).expanduser()
+        if path.is_absolute():
+            return path
+        if not stays_inside(self.root / path, self.root):
+            raise ConfigError(
+                f"{what} = {str(relative)!r} leads out of the workspace {self.root}; give a path inside it, "
+                "or an absolute path to write elsewhere"
+            )
+        return self.root / path
+
     def survey(self, name: str) -> SurveySpec:
         """The survey ``name`` with this workspace's bands, cutout size and pixel scale."""
         section = self.survey_section(name)
@@ -167,18 +193,18 @@ class Workspace:
 
     def store_path(self, name: str) -> Path:
         """Raw cutout store of survey ``name``."""
-        return self.resolve(self.survey_section(name).store)
+        return self.output(self.survey_section(name).store, f"[surveys.{name}] store")
 
     def crossmatch_outputs(self, settings: CrossmatchSettings | None = None) -> CrossmatchOutputs:
         """The paired and unpaired stores and the summary named by ``settings`` (default ``[crossmatch]``)."""
         settings = settings or self.config.crossmatch
         return CrossmatchOutputs(
-            paired=self.resolve(settings.paired),
+            paired=self.output(settings.paired, "[crossmatch] paired"),
             unpaired={
-                "sdss": self.resolve(settings.unpaired_sdss),
-                "cfht": self.resolve(settings.unpaired_cfht),
+                "sdss": self.output(settings.unpaired_sdss, "[crossmatch] unpaired_sdss"),
+                "cfht": self.output(settings.unpaired_cfht, "[crossmatch] unpaired_cfht"),
             },
-            summary=self.resolve(settings.summary),
+            summary=self.output(settings.summary, "[crossmatch] summary"),
         )
 
 
@@ -291,6 +317,14 @@ def _reject_unknown(table: dict[str, Any], known: set[str], source: str, where: 
         raise ConfigError(
             f"{source}: unknown key {unknown[0]!r} in {place}; known keys: {', '.join(sorted(known))}"
         )
+
+
+def stays_inside(path: Path, base: Path) -> bool:
+    """Whether ``path`` lies inside ``base`` once its ``..`` are resolved (by name: a symbolic link inside
+    ``base``, such as a data folder on another disk, counts as inside)."""
+    return Path(os.path.normpath(os.path.abspath(path))).is_relative_to(
+        os.path.normpath(os.path.abspath(base))
+    )
 
 
 def parse_settings(settings_type: type[T], table: Any, *, source: str, where: str) -> T:

@@ -153,7 +153,7 @@ def plan_evaluation(
     """
     if reference_noise not in REFERENCE_NOISE_CHOICES:
         raise GaltkError(f"--reference-noise {reference_noise!r}: use {', '.join(REFERENCE_NOISE_CHOICES)}")
-    destination = workspace.resolve(output)
+    destination = workspace.output(output, "--output")
     check_destination(destination, overwrite=overwrite, flag="--overwrite")
     paired = workspace.crossmatch_outputs().paired
     _, test_rows, bands = open_test_split(paired)

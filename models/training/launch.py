@@ -174,7 +174,7 @@ def prepare_workspace(
         method=chosen,
         settings=settings,
         overrides={key: value for key, value in overrides.items() if key != "method"},
-        runs=workspace.resolve(settings.runs),
+        runs=workspace.output(settings.runs, "[train] runs"),
         name=name,
         resume=resume,
         frozen_from=workspace.resolve(frozen_from) if frozen_from is not None else None,

@@ -28,7 +28,7 @@ from galtk.models.training.settings import (
     settings_to_dict,
 )
 from galtk.pipeline.replace import write_text_atomic
-from galtk.pipeline.workspace import override_settings
+from galtk.pipeline.workspace import override_settings, stays_inside
 
 SNAPSHOT_NAME = "run.json"
 
@@ -170,6 +170,10 @@ def plan_run(
         If a new run's directory is in use, the run to resume does not exist or trains another method, or an
         override would change a setting that must stay fixed.
     """
+    if name and not Path(name).is_absolute() and not stays_inside(runs / name, runs):
+        raise RunError(
+            f"--run {name} leads out of {runs}; give a run name, or an absolute path to write elsewhere"
+        )
     if not resume:
         root = runs / (name or default_run_name(method))
         if root.exists() and (not root.is_dir() or any(root.iterdir())):

@@ -507,7 +507,7 @@ def workspace_stores(workspace: Workspace, settings: PreprocessSettings | None =
     """The stores ``galtk preprocess`` works on: ``[preprocess] stores``, else the cross-match outputs."""
     settings = settings or workspace.config.preprocess
     if settings.stores:
-        return [workspace.resolve(path) for path in settings.stores]
+        return [workspace.output(path, "[preprocess] stores") for path in settings.stores]
     outputs = workspace.crossmatch_outputs()
     return [outputs.paired, *outputs.unpaired.values()]
 

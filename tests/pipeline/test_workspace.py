@@ -80,3 +80,16 @@ def test_init_refuses_to_replace_an_existing_config(tmp_path: Path) -> None:
     assert (tmp_path / CONFIG_NAME).read_text() == "# mine\n"
     init_workspace(tmp_path, sim=True, force=True)
     assert "[surveys.sdss]" in (tmp_path / CONFIG_NAME).read_text()
+
+
+def test_outputs_that_lead_out_of_the_workspace_are_refused(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / CONFIG_NAME).write_text('[surveys.sdss]\nstore = "../elsewhere/sdss.zarr"\n')
+    workspace = load_workspace(root)
+    with pytest.raises(ConfigError, match=r"store = '\.\./elsewhere/sdss\.zarr' leads out of the workspace"):
+        workspace.store_path("sdss")
+    assert workspace.output(tmp_path / "explicit.zarr", "store") == tmp_path / "explicit.zarr"
+    assert workspace.output("data/../data/x.zarr", "store") == root / "data/../data/x.zarr"
+    (root / "big-disk").symlink_to(tmp_path)  # a data folder linked from elsewhere is the user's choice
+    assert workspace.output("big-disk/x.zarr", "store") == root / "big-disk/x.zarr"

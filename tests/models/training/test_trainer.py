@@ -198,6 +198,10 @@ def test_resume_refuses_to_change_fixed_settings(tmp_path: Path) -> None:
         plan_run(tmp_path, method="fake", name="run", resume=False, settings=settings, overrides={})
     with pytest.raises(RunError, match="trains method fake, not ours"):
         plan_run(tmp_path, method="ours", name="run", resume=True, settings=settings, overrides={})
+    for resume in (False, True):
+        with pytest.raises(RunError, match=r"--run \.\./\.\./x leads out of"):
+            plan_run(tmp_path, method="fake", name="../../x", resume=resume, settings=settings, overrides={})
+    assert not (tmp_path.parent.parent / "x").exists()
 
 
 def test_a_checkpoint_of_another_width_is_refused(tmp_path: Path) -> None:
