@@ -6,6 +6,7 @@ launch receive its decision, so every process trains the same run with the same 
 
 from __future__ import annotations
 
+import shutil
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,16 +79,29 @@ class Launch:
         else:
             run = RunDirectory(self.plan.root)
         self.context.barrier()
-        return train(
-            self.request.method,
-            self.plan.settings,
-            run,
-            self.sources,
-            bands=self.bands,
-            context=self.context,
-            frozen_from=self.request.frozen_from,
-            observer=observer,
-        )
+        try:
+            return train(
+                self.request.method,
+                self.plan.settings,
+                run,
+                self.sources,
+                bands=self.bands,
+                context=self.context,
+                frozen_from=self.request.frozen_from,
+                observer=observer,
+            )
+        except GaltkError:
+            if self.context.is_main and not self.plan.resume:
+                _remove_if_never_trained(run)
+            raise
+
+
+def _remove_if_never_trained(run: RunDirectory) -> None:
+    """Remove a new run that failed before its first checkpoint, so that its name can be used again."""
+    checkpoints = run.root / "checkpoints"
+    if checkpoints.exists() and any(path.is_file() for path in checkpoints.rglob("*.pt")):
+        return
+    shutil.rmtree(run.root, ignore_errors=True)
 
 
 def prepare(request: LaunchRequest, sources: BatchSources, context: Distributed | None = None) -> Launch:

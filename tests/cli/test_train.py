@@ -73,6 +73,17 @@ def test_ours_runs_both_steps_then_resume_finds_them_done(fetched_workspace) -> 
     taken = runner.invoke(app, [*arguments])
     assert taken.exit_code == 1
     assert "--resume" in one_error_line(taken)
+    for attempt in range(2):  # a failed start leaves no run behind: the name can be used again at once
+        stub = runner.invoke(
+            app,
+            [
+                *("train", "-w", str(root), "--method", "ours-step2", "--run", "stub", "--iterations", "1"),
+                *("--frozen-from", str(root / "runs" / "nothing"), *TINY),
+            ],
+        )
+        assert stub.exit_code == 1, stub.output
+        assert "exists already" not in one_error_line(stub), attempt
+        assert not (root / "runs" / "stub").exists()
     rows_before = (run / "losses.csv").read_text()
     with exclusive_lock(run):  # another process trains this run
         busy = runner.invoke(app, ["train", "-w", str(root), "--resume", "--run", "tiny"])
