@@ -9,6 +9,7 @@ closer than 0.1 arcsec) are dropped, and counted, so one bad row never stops a w
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def read_object_catalog(path: str | Path) -> ObjectCatalog:
         raise CatalogError(f"{path}: unknown catalog format; use .csv, .ecsv or .fits")
     if not path.is_file():
         raise CatalogError(f"catalog {path} does not exist")
+    _sniff(path, fmt)
     try:
         table = Table.read(path, format=fmt)
     except Exception as error:  # astropy raises many types for malformed files
@@ -96,7 +98,10 @@ def catalog_from_table(table: Table, *, origin: str = "catalog") -> ObjectCatalo
     if id_column is not None:
         good &= ids != ""
     _count(dropped, "bad coordinates", good)
-    ra, dec, ids = ra[good] % 360.0, dec[good], ids[good]
+    ra, dec, ids = ra[good], dec[good], ids[good]
+    in_range = (ra >= 0.0) & (ra < 360.0)
+    _count(dropped, "ra outside [0, 360)", in_range)
+    ra, dec, ids = ra[in_range], dec[in_range], ids[in_range]
 
     _, first = np.unique(ids, return_index=True)
     unique = np.zeros(len(ids), dtype=bool)
@@ -107,6 +112,38 @@ def catalog_from_table(table: Table, *, origin: str = "catalog") -> ObjectCatalo
     distinct = _first_of_close_positions(ra, dec, _DUPLICATE_ARCSEC)
     _count(dropped, "duplicate position", distinct)
     return ObjectCatalog(ids=ids[distinct], ra=ra[distinct], dec=dec[distinct], dropped=dropped)
+
+
+#: Bytes read to recognise a catalog file before parsing it.
+_SNIFF_BYTES = 65536
+
+
+def _sniff(path: Path, fmt: str) -> None:
+    """Refuse a file that is not what its name says before parsing it (a large junk file used gigabytes).
+
+    FITS tables must start with ``SIMPLE``; CSV and ECSV files must be text whose first line that is not a
+    comment names a right ascension column.
+    """
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rb") as stream:
+            head = stream.read(_SNIFF_BYTES)
+    except (OSError, EOFError) as error:
+        raise CatalogError(f"cannot read catalog {path}: {error}") from None
+    if fmt == "fits":
+        if not head.startswith(b"SIMPLE"):
+            raise CatalogError(f"{path} is not a FITS file (it does not start with SIMPLE)")
+        return
+    if b"\x00" in head:
+        raise CatalogError(f"{path} is not a text catalog (it holds binary data)")
+    lines = head.decode("utf-8", errors="replace").splitlines()
+    header = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
+    names = {name.strip().strip('"').strip("'").lower() for name in header.replace(" ", ",").split(",")}
+    if fmt == "ascii.csv" and not names & set(RA_NAMES):
+        raise CatalogError(
+            f"{path}: its first line does not name a right ascension column (one of {', '.join(RA_NAMES)}): "
+            f"{header[:80]!r}"
+        )
 
 
 def _find_column(

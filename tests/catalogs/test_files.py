@@ -37,21 +37,28 @@ def test_bad_rows_are_dropped_and_counted(tmp_path: Path) -> None:
         "c,10.0,95.0\n"  # impossible dec
         "a,11.0,1.0\n"  # duplicate id
         "d,10.00001,1.00001\n"  # same position as a (0.05 arcsec away)
-        "e,370.0,2.0\n"  # ra wraps to 10.0
+        "e,370.0,2.0\n"  # ra outside [0, 360): counted, not wrapped silently
+        "f,-5.0,2.0\n"
+        "g,359.5,2.0\n"
     )
     catalog = read_object_catalog(tmp_path / "cat.csv")
-    assert list(catalog.ids) == ["a", "e"]
-    assert catalog.ra[1] == pytest.approx(10.0)
-    assert catalog.dropped == {"bad coordinates": 2, "duplicate id": 1, "duplicate position": 1}
+    assert list(catalog.ids) == ["a", "g"]
+    assert catalog.dropped == {
+        "bad coordinates": 2,
+        "ra outside [0, 360)": 2,
+        "duplicate id": 1,
+        "duplicate position": 1,
+    }
 
 
 @pytest.mark.parametrize(
     ("content", "name", "message"),
     [
-        ("x,y\n1,2\n", "cat.csv", "no right ascension column"),
+        ("x,y\n1,2\n", "cat.csv", "right ascension column"),
+        ("id,x,y\n1,2,3\n", "cat.csv", "first line does not name a right ascension column"),
         ("id,ra,dec\n", "cat.txt", "unknown catalog format"),
         (None, "missing.csv", "does not exist"),
-        ("not fits at all", "cat.fits", "cannot read catalog"),
+        ("not fits at all", "cat.fits", "is not a FITS file"),
     ],
 )
 def test_unusable_catalogs_give_one_clear_error(tmp_path: Path, content, name: str, message: str) -> None:
@@ -59,6 +66,17 @@ def test_unusable_catalogs_give_one_clear_error(tmp_path: Path, content, name: s
         (tmp_path / name).write_text(content)
     with pytest.raises(CatalogError, match=message):
         read_object_catalog(tmp_path / name)
+
+
+def test_a_large_junk_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    """A 270 MB junk file once took 3.3 GB of memory before its error: the first bytes tell already."""
+    junk = tmp_path / "cat.csv"
+    with open(junk, "wb") as stream:
+        block = bytes(range(256)) * 4096
+        for _ in range(64):  # 64 MB
+            stream.write(block)
+    with pytest.raises(CatalogError, match="is not a text catalog"):
+        read_object_catalog(junk)
 
 
 def test_non_angle_units_are_refused(tmp_path: Path) -> None:
