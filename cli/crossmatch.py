@@ -15,10 +15,10 @@ from galtk.errors import UsageError
 @reports_errors(interrupted="interrupted; no output was changed")
 def crossmatch_command(
     sdss: Annotated[
-        Path | None, typer.Option("--sdss", help="Raw SDSS store (default: [surveys.sdss] store).")
+        Path | None, typer.Option("--sdss", help="Raw SDSS store (default: \\[surveys.sdss] store).")
     ] = None,
     cfht: Annotated[
-        Path | None, typer.Option("--cfht", help="Raw CFHT store (default: [surveys.cfht] store).")
+        Path | None, typer.Option("--cfht", help="Raw CFHT store (default: \\[surveys.cfht] store).")
     ] = None,
     radius: Annotated[float | None, typer.Option("--radius", min=0.0, help="Match radius in arcsec.")] = None,
     peak_tolerance: Annotated[
@@ -50,7 +50,7 @@ def crossmatch_command(
         typer.Option("--overwrite", help="Replace existing outputs (only once the new ones are complete)."),
     ] = False,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Threads reading cutouts (default: [crossmatch] workers).")
+        int | None, typer.Option(min=1, help="Threads reading cutouts (default: \\[crossmatch] workers).")
     ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:

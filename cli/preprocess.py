@@ -22,7 +22,7 @@ def preprocess_command(
     stores: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Cutout or paired stores (default: [preprocess] stores, or else the crossmatch outputs).",
+            help="Cutout or paired stores (default: \\[preprocess] stores, or else the crossmatch outputs).",
             show_default=False,
         ),
     ] = None,

@@ -187,3 +187,22 @@ def test_unforeseen_errors_are_one_line_and_a_traceback_on_request(
     monkeypatch.setenv("GALTK_DEBUG", "1")
     debugged = runner.invoke(app, ["fetch", "-w", str(root)])
     assert debugged.exception is error
+
+
+def test_help_keeps_the_galtk_toml_table_names() -> None:
+    """Rich markup once swallowed "[surveys.sdss]" in help texts, leaving "(default:  store)"."""
+    import re
+
+    import typer
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        tables = {
+            table
+            for param in command.params
+            for table in re.findall(r"\\?\[([a-z]+(?:\.[a-z]+)?)\]", getattr(param, "help", None) or "")
+        }
+        shown = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"}).stdout
+        for table in tables:
+            assert f"[{table}]" in shown, f"galtk {name} --help lost [{table}]"
+        assert "(default:  " not in shown, name
