@@ -65,8 +65,10 @@ def _table(rows: list[NetworkSummary]) -> Table:
     table = Table(title="Networks per method (X = SDSS, Y = CFHT; B = batch size)")
     for column in ("method", "role", "network", "panel", "input", "output"):
         table.add_column(column)
-    table.add_column("parameters", justify="right")
-    table.add_column("SPEC", justify="center")
+    # Counts are never cut: their column keeps its width and the text columns wrap instead.
+    widest = max((len(f"{row.parameters.stored:,}") for row in rows), default=10)
+    table.add_column("parameters", justify="right", no_wrap=True, min_width=widest)
+    table.add_column("SPEC", justify="center", no_wrap=True)
     for index, row in enumerate(rows):
         first_of_method = index == 0 or rows[index - 1].method != row.method
         last_of_method = index == len(rows) - 1 or rows[index + 1].method != row.method

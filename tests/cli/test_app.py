@@ -206,3 +206,12 @@ def test_help_keeps_the_galtk_toml_table_names() -> None:
         for table in tables:
             assert f"[{table}]" in shown, f"galtk {name} --help lost [{table}]"
         assert "(default:  " not in shown, name
+
+
+def test_models_table_shows_whole_parameter_counts_in_80_columns() -> None:
+    import json
+
+    records = json.loads(runner.invoke(app, ["models", "--json"]).stdout)
+    table = runner.invoke(app, ["models"], env={"COLUMNS": "80"}).stdout
+    for record in records:
+        assert f"{record['parameters']:,}" in table, record
