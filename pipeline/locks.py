@@ -1,10 +1,11 @@
 """One writer at a time: an advisory lock on each store, run or report that a command writes.
 
-A command that writes an output holds an exclusive ``flock`` on a lock file beside it (``NAME.lock``, next to
-the directory, so that replacing the directory by a rename keeps the lock) for as long as it writes. A second
-writer is refused at once with one line naming the holder's process ID. The operating system releases the
-lock when the holder's process ends in any way, SIGKILL included, so a crash never leaves an output locked;
-the lock file itself stays (it holds only the last holder's PID). Readers take no lock.
+A command that writes an output holds an exclusive ``flock`` on a hidden lock file beside it (``.NAME.lock``,
+next to the output, so that replacing the output by a rename keeps the lock) for as long as it writes, and
+removes the file when it is done. A second writer is refused at once with one line naming the holder's
+process ID. The operating system releases the lock when the holder's process ends in any way, SIGKILL
+included, so a crash never leaves an output locked (only, at most, a stale lock file, which the next writer
+takes over). Readers take no lock.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from galtk.errors import BusyError
 
 
 def lock_path(path: Path) -> Path:
-    """The lock file of the output at ``path``: ``path`` with ``.lock`` appended, beside it."""
+    """The lock file of the output at ``path``: ``.NAME.lock`` beside it (hidden from ``ls``)."""
     path = Path(path)
-    return path.with_name(path.name + ".lock")
+    return path.with_name(f".{path.name}.lock")
 
 
 @contextmanager
@@ -40,21 +42,37 @@ def exclusive_lock(path: str | Path) -> Iterator[None]:
     """
     target = lock_path(Path(path))
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "a+", encoding="utf-8") as handle:
+    handle = _acquire(target, Path(path))
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        target.unlink(missing_ok=True)  # while still locked: a process that opened it now sees it is stale
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def _acquire(target: Path, path: Path) -> TextIO:
+    """Open and lock ``target``, making sure the file locked is still the one at that path."""
+    while True:
+        handle = open(target, "a+", encoding="utf-8")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
+            handle.close()
             raise BusyError(
                 f"{path} is being written by another galtk process (PID {holder}); "
                 "wait for it to finish, or stop it"
             ) from None
         try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"{os.getpid()}\n")
-            handle.flush()
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            current = os.stat(target).st_ino
+        except FileNotFoundError:
+            current = None
+        if current == os.fstat(handle.fileno()).st_ino:
+            return handle
+        handle.close()  # the holder removed this file as we opened it: lock the new one

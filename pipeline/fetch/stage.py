@@ -219,19 +219,25 @@ def _fetch_locked(
     written = 0
     step = -(-batch_size // store.schema.chunk_objects) * store.schema.chunk_objects
     runs = list(_aligned_runs(todo, step))
-    with _worker_pool(source, survey, objects, workers if runs else 1) as (pool, produce):
-        in_flight: deque[tuple[int, Future]] = deque()
-        for start, stop in runs:
-            in_flight.append((start, pool.submit(produce, np.arange(start, stop))))
-            if len(in_flight) >= 2 * workers:
+    try:
+        with _worker_pool(source, survey, objects, workers if runs else 1) as (pool, produce):
+            in_flight: deque[tuple[int, Future]] = deque()
+            for start, stop in runs:
+                in_flight.append((start, pool.submit(produce, np.arange(start, stop))))
+                if len(in_flight) >= 2 * workers:
+                    written += _write_next(store, in_flight, on_progress)
+            while in_flight:
                 written += _write_next(store, in_flight, on_progress)
-        while in_flight:
-            written += _write_next(store, in_flight, on_progress)
+        if target != path and len(store.pending()):
+            raise StoreError(
+                f"{target} still has {len(store.pending())} pending rows; {path} was left as it was"
+            )
+    except BaseException:
+        if target != path:  # an --overwrite's new store: it would only take space (a full disk...)
+            remove_leftover(target)
+        raise
 
     if target != path:
-        pending = len(store.pending())
-        if pending:
-            raise StoreError(f"{target} still has {pending} pending rows; {path} was left as it was")
         swap_in(target, path)
         store = CutoutStore.open(path)
     counts = store.counts()

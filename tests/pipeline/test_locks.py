@@ -24,6 +24,7 @@ def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path: Path) -> None
                 pass
     with exclusive_lock(store):  # released at the end of the block
         pass
+    assert not lock_path(store).exists()  # and its file removed: a command leaves nothing behind
 
 
 def test_a_killed_holder_leaves_no_lock_behind(tmp_path: Path) -> None:

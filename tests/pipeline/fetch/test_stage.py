@@ -94,6 +94,9 @@ def test_failed_overwrite_leaves_the_previous_store(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="connection lost"):
         fetch_survey(failing, SDSS, path, overwrite=True, batch_size=8, chunk_objects=8, workers=1)
     np.testing.assert_array_equal(CutoutStore.open(path).images[:], previous)
+    # The half-written new store is gone at once (on a full disk it would only take space until the next
+    # fetch), and so is the lock file.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zarr"]
     report = fetch_survey(_source(seed=2), SDSS, path, overwrite=True)
     assert report.done == report.objects
     assert not np.array_equal(CutoutStore.open(path).images[:5], previous[:5])
