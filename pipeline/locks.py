@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from galtk.errors import BusyError
+from galtk.pipeline.replace import check_creatable
 
 
 def lock_path(path: Path) -> Path:
@@ -39,8 +40,11 @@ def exclusive_lock(path: str | Path) -> Iterator[None]:
     ------
     BusyError
         If another process holds the lock; the message names its PID.
+    StoreError
+        If the output cannot be created there (a file where a folder should be, no permission).
     """
     target = lock_path(Path(path))
+    check_creatable(Path(path))  # a file where a folder should be: the stage's own message, not the lock's
     target.parent.mkdir(parents=True, exist_ok=True)
     handle = _acquire(target, Path(path))
     try:
