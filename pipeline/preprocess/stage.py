@@ -146,6 +146,7 @@ def preprocess(
     scheduler: str = "threads",
     workers: int | None = None,
     overwrite: bool = False,
+    finish: bool = False,
     task_objects: int | None = None,
     on_start: StartCallback | None = None,
     on_progress: ProgressCallback | None = None,
@@ -165,6 +166,9 @@ def preprocess(
         Threads or processes of a local scheduler (default: one per CPU core).
     overwrite : bool
         Recompute arrays that exist already (from the raw images, never from themselves).
+    finish : bool
+        Leave out the members already complete (:func:`is_complete`) and compute the others from their raw
+        images, whatever they hold (a run killed part-way through): what a plain rerun does.
     task_objects : int, optional
         Rows per task, rounded up to whole chunks (default: about 64 MB of raw images).
     on_start : callable, optional
@@ -185,11 +189,14 @@ def preprocess(
         If the scheduler is unknown or cannot be reached.
     """
     with exclusive_lock(Path(path)):
-        check_preprocessable(path, overwrite=overwrite)
         regrid = dict(regrid or {})
+        todo = list(cutout_stores(path))
+        if finish:
+            todo = [member for member in todo if not is_complete(member, regrid)]
+        check_preprocessable(path, overwrite=overwrite or finish)
         reports = []
         with dask_scheduler(scheduler, workers=workers) as run:
-            for member in cutout_stores(path):
+            for member in todo:
                 reports.append(
                     _preprocess_store(
                         member,
@@ -474,6 +481,13 @@ def _describe(scheduler: str) -> str:
     return scheduler if scheduler in LOCAL_SCHEDULERS else "dask.distributed"
 
 
+def is_complete(member: Path, regrid: Mapping[str, RegridTarget]) -> bool:
+    """Whether a cutout store holds every array preprocessing writes into it, recorded as finished."""
+    store = CutoutStore.open(member)
+    last = REGRIDDED if store.schema.survey in regrid else RESCALED
+    return store.has_array(last) and _recorded(store, last)
+
+
 def preprocess_many(
     paths: Sequence[str | Path],
     *,
@@ -481,6 +495,10 @@ def preprocess_many(
     **options: Any,
 ) -> list[PreprocessReport]:
     """Preprocess several stores after checking all of them first (nothing starts if one is refused).
+
+    Without ``overwrite``, stores already complete are left out as long as one is not (a rerun after a run
+    killed part-way through completes the rest); when every one is complete, the first is refused as
+    already rescaled.
 
     Parameters
     ----------
@@ -495,11 +513,14 @@ def preprocess_many(
     -------
     list of PreprocessReport
     """
+    regrid = dict(options.get("regrid") or {})
+    members = [member for path in paths for member in cutout_stores(path)]
+    finish = not overwrite and not all(is_complete(member, regrid) for member in members)
     for path in paths:
-        check_preprocessable(path, overwrite=overwrite)
+        check_preprocessable(path, overwrite=overwrite or finish)
     reports: list[PreprocessReport] = []
     for path in paths:
-        reports.extend(preprocess(path, overwrite=overwrite, **options))
+        reports.extend(preprocess(path, overwrite=overwrite, finish=finish, **options))
     return reports
 
 

@@ -83,3 +83,25 @@ def test_bad_input_gives_oneone_error_line(fetched_workspace) -> None:
     assert not_a_store.exit_code == 1
     assert "is not a galtk cutout store or paired store" in one_error_line(not_a_store)
     assert not CutoutStore.open(root / "data/raw/sdss.zarr").derived_arrays()
+
+
+def test_a_rerun_after_a_partial_run_completes_the_stores_not_done(fetched_workspace) -> None:
+    """A preprocess killed part-way through: a plain rerun was refused, and --overwrite redid it all."""
+    root = _crossmatched(fetched_workspace)
+    # The state a kill leaves: the paired store done, the unpaired CFHT store half-way (rescaled installed,
+    # regridded not yet), the unpaired SDSS store untouched.
+    assert runner.invoke(app, ["preprocess", "-w", str(root), "data/paired.zarr"]).exit_code == 0
+    assert runner.invoke(app, ["preprocess", "-w", str(root), "data/unpaired_cfht.zarr"]).exit_code == 0
+    CutoutStore.open(root / "data/unpaired_cfht.zarr", mode="r+").delete_array("regridded")
+    done = {p: p.read_bytes() for p in (root / "data/paired.zarr").rglob("*") if p.is_file()}
+
+    rerun = runner.invoke(app, ["preprocess", "-w", str(root)])
+    assert rerun.exit_code == 0, rerun.output
+    assert {p: p.read_bytes() for p in (root / "data/paired.zarr").rglob("*") if p.is_file()} == done
+    for name in ("unpaired_sdss", "unpaired_cfht"):
+        store = CutoutStore.open(root / f"data/{name}.zarr")
+        survey = name.split("_")[1]
+        np.testing.assert_array_equal(store.array("rescaled")[:], rescale(store.images[:], survey))
+    assert CutoutStore.open(root / "data/unpaired_cfht.zarr").derived_arrays() == ["regridded", "rescaled"]
+    again = runner.invoke(app, ["preprocess", "-w", str(root)])
+    assert again.exit_code == 1 and "already rescaled" in one_error_line(again)
