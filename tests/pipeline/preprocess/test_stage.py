@@ -117,8 +117,23 @@ def test_all_stores_are_checked_before_any_work(cfht: Path, tmp_path: Path) -> N
     shutil.copytree(cfht, other)
     preprocess(other)
     with pytest.raises(StoreError, match=r"other\.zarr is already rescaled"):
-        preprocess_many([cfht, other])
+        preprocess_many([other])
+    schema = StoreSchema.for_survey(SDSS)
+    odd = CutoutStore.create(tmp_path / "odd.zarr", schema.__class__(**{**schema.__dict__, "unit": "jy"}))
+    with pytest.raises(StoreError, match="does not hold raw survey pixels"):
+        preprocess_many([cfht, odd.path])
     assert not CutoutStore.open(cfht).has_array("rescaled")
+
+
+def test_stores_already_complete_are_left_out_while_others_are_not(cfht: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.zarr"
+    shutil.copytree(cfht, other)
+    preprocess(other)
+    record = CutoutStore.open(other).transforms
+    reports = preprocess_many([cfht, other])
+    assert [report.path for report in reports] == [cfht]
+    assert CutoutStore.open(cfht).has_array("rescaled")
+    assert CutoutStore.open(other).transforms == record
 
 
 def test_stores_without_raw_pixels_are_refused(tmp_path: Path) -> None:
