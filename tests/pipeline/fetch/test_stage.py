@@ -101,3 +101,62 @@ def test_failed_overwrite_leaves_the_previous_store(tmp_path: Path) -> None:
     assert report.done == report.objects
     assert not np.array_equal(CutoutStore.open(path).images[:5], previous[:5])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zarr"]
+
+
+_SLOW_FETCH = """
+import os, sys, time
+from pathlib import Path
+from galtk.pipeline.fetch.stage import fetch_survey
+from galtk.pipeline.surveys import SURVEYS
+from galtk.pipeline.synthetic.catalog import SimSkyParams
+from galtk.pipeline.synthetic.source import SimSource
+
+class Slow(SimSource):
+    def cutouts(self, survey, objects, rows):
+        Path(sys.argv[2], str(os.getpid())).touch()
+        time.sleep(0.5)
+        return super().cutouts(survey, objects, rows)
+
+if __name__ == "__main__":
+    source = Slow(SimSkyParams(seed=1, n_objects=400))
+    fetch_survey(source, SURVEYS["sdss"], Path(sys.argv[1]), batch_size=8, chunk_objects=8, workers=2)
+"""
+
+
+def test_worker_processes_end_with_a_killed_fetch(tmp_path: Path) -> None:
+    """Workers start from a fork server, not as children of the fetch: they outlived kill -9 by a minute."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script, pids = tmp_path / "slow_fetch.py", tmp_path / "pids"
+    script.write_text(_SLOW_FETCH)
+    pids.mkdir()
+    fetch = subprocess.Popen([sys.executable, str(script), str(tmp_path / "s.zarr"), str(pids)])
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(pids.iterdir())) < 2:
+            assert time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.2)
+    finally:
+        fetch.send_signal(signal.SIGKILL)
+        fetch.wait()
+    workers = [int(path.name) for path in pids.iterdir()]
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers):
+        if time.monotonic() > deadline:
+            for pid in workers:
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+            raise AssertionError(f"workers {workers} outlived the killed fetch by 10 s")
+        time.sleep(0.2)
