@@ -78,7 +78,22 @@ def read_object_catalog(path: str | Path) -> ObjectCatalog:
         table = Table.read(path, format=fmt)
     except Exception as error:  # astropy raises many types for malformed files
         raise CatalogError(f"cannot read catalog {path}: {error}") from None
-    return catalog_from_table(table, origin=str(path))
+    catalog = catalog_from_table(table, origin=str(path))
+    if fmt == "ascii.csv":
+        # An unbalanced quote makes the reader take every following line as part of one field: those rows
+        # vanish without an error. Count them against the lines of the file.
+        unread = _data_lines(path) - len(table)
+        if unread > 0:
+            catalog.dropped["unreadable (malformed CSV line, e.g. an unbalanced quote)"] = unread
+    return catalog
+
+
+def _data_lines(path: Path) -> int:
+    """Lines of a CSV file that hold data: not empty, not comments, after the header line."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as stream:
+        lines = sum(1 for line in stream if line.strip() and not line.lstrip().startswith("#"))
+    return max(lines - 1, 0)
 
 
 def catalog_from_table(table: Table, *, origin: str = "catalog") -> ObjectCatalog:

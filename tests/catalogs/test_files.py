@@ -68,6 +68,14 @@ def test_unusable_catalogs_give_one_clear_error(tmp_path: Path, content, name: s
         read_object_catalog(tmp_path / name)
 
 
+def test_rows_swallowed_by_an_unbalanced_quote_are_counted(tmp_path: Path) -> None:
+    """astropy reads the line with the open quote and every line after it as one field, without an error."""
+    (tmp_path / "cat.csv").write_text('id,ra,dec\na,10.0,1.0\nb,"11.0,1.0\nc,12.0,1.0\nd,13.0,1.0\n')
+    catalog = read_object_catalog(tmp_path / "cat.csv")
+    assert list(catalog.ids) == ["a"]
+    assert catalog.dropped == {"unreadable (malformed CSV line, e.g. an unbalanced quote)": 3}
+
+
 def test_a_large_junk_file_is_refused_before_parsing(tmp_path: Path) -> None:
     """A 270 MB junk file once took 3.3 GB of memory before its error: the first bytes tell already."""
     junk = tmp_path / "cat.csv"
