@@ -1,8 +1,8 @@
 """The synthetic sky as a cutout source (SPEC section 9).
 
 The same galaxies are observed as SDSS-like frames (0.396"/px, nanomaggies, each band with its own rotated
-and shifted WCS) and CFHT-like north-up tiles (0.186"/px, AB zero point 30 ADU), rendered with GalSim on
-those images' own pixels with every neighbour, the image's PSF and its noise
+and shifted WCS) and CFHT-like north-up tiles (0.186"/px, AB zero point 30 ADU), rendered on those images'
+own pixels with every neighbour, the image's PSF and its noise
 (:mod:`galtk.pipeline.synthetic.frames`), and then cut out by the same code as real images
 (:func:`galtk.pipeline.resample.cut_image`): SDSS cutouts are resampled with the survey's ``resampling``
 kernel, CFHT cutouts are the tiles' own pixels.
@@ -104,7 +104,7 @@ class SimSource(CutoutSource):
     """
 
     name = "sim"
-    parallelism = "processes"  # GalSim's drawing and the resampling hold the GIL
+    parallelism = "processes"  # the Fourier rendering and the resampling hold the GIL
 
     def __init__(
         self, sky: SimSkyParams, imaging: SimImagingParams | None = None, *, kernel: str = "lanczos3"
@@ -229,13 +229,10 @@ class SimSource(CutoutSource):
             _REACH_HALF_LIGHT_RADII * catalog.r_eff[near] + _REACH_PSF_FWHM * psf_fwhm,
             _NEIGHBOUR_MARGIN_ARCSEC,
         )
-        distance = 2.0 * np.arcsin(
-            np.linalg.norm(
-                unit_vectors(catalog.ra[near], catalog.dec[near]) - unit_vectors(ra0, dec0), axis=-1
-            )
-            / 2.0
+        chords = np.linalg.norm(
+            unit_vectors(catalog.ra[near], catalog.dec[near]) - unit_vectors(ra0, dec0), axis=-1
         )
-        near = near[np.rad2deg(distance) * 3600.0 <= half_diagonal + reach]
+        near = near[chords <= chord_length((half_diagonal + reach) / 3600.0)]
         band_index = [BANDS.index(band) for band in survey.bands]
         return Galaxies(
             ra=catalog.ra[near],
