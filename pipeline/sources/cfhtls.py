@@ -58,12 +58,12 @@ from urllib.parse import urlencode
 
 import numpy as np
 import requests
-from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 from scipy.spatial import cKDTree
 
 from galtk.catalogs.files import ObjectCatalog
 from galtk.errors import CadcError, DownloadError, GaltkError
+from galtk.pipeline.fits_files import open_fits
 from galtk.pipeline.fits_headers import calibration
 from galtk.pipeline.geometry import chord_length, sky_to_cutout_pixels, unit_vectors
 from galtk.pipeline.resample import check_kernel, cutout_world_grid
@@ -604,7 +604,7 @@ def read_cutout(path: Path, tile: WideTile, survey: SurveySpec) -> tuple[FrameIn
     UnusableImage
         If it holds no 2-D celestial image, or one of another band.
     """
-    with fits.open(path, memmap=False) as hdus:
+    with open_fits(path, memmap=False) as hdus:
         for index, hdu in enumerate(hdus):
             header = hdu.header
             if not hdu.is_image or header.get("NAXIS") != 2:
@@ -643,7 +643,7 @@ def check_cutout(path: Path) -> None:
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with fits.open(path, memmap=False) as hdus:
+        with open_fits(path, memmap=False) as hdus:
             images = [hdu for hdu in hdus if hdu.is_image and hdu.header.get("NAXIS") == 2]
             if not images:
                 raise ValueError("no 2-D image in the cutout")

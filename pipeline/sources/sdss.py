@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from astropy.io import fits
 from astropy.table import Table
 
 from galtk.catalogs.files import ObjectCatalog, catalog_from_table
 from galtk.errors import DownloadError, GaltkError, SkyServerError
+from galtk.pipeline.fits_files import open_fits
 from galtk.pipeline.resample import check_kernel
 from galtk.pipeline.sources.base import RECORD_EXTRAS, CutoutSource, ObjectList, assemble_batch
 from galtk.pipeline.sources.download import Downloader, RetryPolicy
@@ -288,7 +288,7 @@ class SdssSource(CutoutSource):
         try:
             path = self.downloader.fetch(url, check=_check_frame)
             frame = read_frame_info(path, survey)
-            with fits.open(path) as hdus:
+            with open_fits(path) as hdus:
                 data = np.array(hdus[frame.hdu].data, dtype=np.float32)
             loaded: tuple[FrameInfo, np.ndarray] | str = (frame, data)
         except DownloadError as error:
@@ -304,7 +304,7 @@ class SdssSource(CutoutSource):
 
 def _check_frame(path: Path) -> None:
     """Content check of a downloaded frame: a FITS file whose first HDU is a 2-D image."""
-    with fits.open(path) as hdus:
+    with open_fits(path) as hdus:
         data = hdus[0].data
         if data is None or data.ndim != 2:
             raise ValueError("no 2-D image in the first HDU")
