@@ -82,9 +82,14 @@ def setup_logging(verbose: bool) -> None:
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
+def print_error_line(message: str) -> None:
+    """Print ``Error: message`` as one line on standard error."""
+    error_console.print(f"[bold red]Error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 def exit_with_error(message: str, code: int = 1) -> NoReturn:
     """Print one error line on standard error and stop with ``code``."""
-    error_console.print(f"[bold red]Error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
+    print_error_line(message)
     raise typer.Exit(code)
 
 

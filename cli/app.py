@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from galtk import __version__
-from galtk.cli import CLICK_EXCEPTION, USAGE_ERROR, error_console, setup_logging
+from galtk.cli import CLICK_EXCEPTION, USAGE_ERROR, error_console, print_error_line, setup_logging
 from galtk.cli.crossmatch import crossmatch_command
 from galtk.cli.demo import demo_command
 from galtk.cli.evaluate import evaluate_command
@@ -49,8 +48,7 @@ class OneLineErrors(TyperGroup):
             context = getattr(error, "ctx", None)
             if isinstance(error, USAGE_ERROR) and context is not None:
                 hint = f" (see {context.command_path} --help)"
-            message = f"[bold red]Error:[/bold red] {escape(error.format_message() + hint)}"  # type: ignore[attr-defined]
-            error_console.print(message, highlight=False, soft_wrap=True)
+            print_error_line(error.format_message() + hint)  # type: ignore[attr-defined]
             sys.exit(1)
         except typer.Abort:
             if not standalone_mode:

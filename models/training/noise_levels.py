@@ -4,9 +4,9 @@ The Noise Emulators of ours and ours-auto start, in galtk's default ``[train] no
 at the per-band noise measured here (:meth:`galtk.models.networks.noise_emulator.NoiseEmulator.condition`),
 and the noise-weighted content losses divide by the same sigmas. Two numbers per band, on the rescaled images
 the networks see, medians over images: the per-pixel sigma as ``galtk evaluate`` measures it
-(:func:`galtk.models.evaluation.metrics.noise_sigma`: clipped MAD of the pixels), and the share of it that the
-discriminators' high-pass filter sees (:func:`galtk.models.evaluation.metrics.high_passed_sigma` over it: 1
-for white noise, less for the correlated noise of resampled cutouts).
+(:func:`galtk.models.evaluation.metrics.noise_sigma`: the MAD of the pixels off sources), and the share of
+it that the discriminators' high-pass filter sees (:func:`galtk.models.evaluation.metrics.high_passed_sigma`
+over it: 1 for white noise, less for the correlated noise of resampled cutouts).
 """
 
 from __future__ import annotations
