@@ -229,10 +229,9 @@ def _fetch_locked(
                     written += _write_next(store, in_flight, on_progress)
             while in_flight:
                 written += _write_next(store, in_flight, on_progress)
-        if target != path and len(store.pending()):
-            raise StoreError(
-                f"{target} still has {len(store.pending())} pending rows; {path} was left as it was"
-            )
+        pending = len(store.pending()) if target != path else 0
+        if pending:
+            raise StoreError(f"{target} still has {pending} pending rows; {path} was left as it was")
     except BaseException:
         if target != path:  # an --overwrite's new store: it would only take space (a full disk...)
             remove_leftover(target)
