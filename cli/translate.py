@@ -146,18 +146,23 @@ def translate_command(
     )
     settings = TranslateSettings(seed, noise, samples, noiseless, overwrite, batch_size)
     single = len(inputs) == 1 and len(batch) == 1 and Path(inputs[0]).is_file()
-    with cutout_progress() as progress:
-        task = progress.add_task("translate", total=len(batch))
+    if single:  # one cutout: no progress bar, so that an error is the last line printed
         outcome = translate_inputs(
-            translator,
-            batch,
-            settings=settings,
-            directory=directory,
-            output=output,
-            single=single,
-            advance=lambda done: progress.advance(task, done),
+            translator, batch, settings=settings, directory=directory, output=output, single=True
         )
-        progress.update(task, completed=len(batch))
+    else:
+        with cutout_progress() as progress:
+            task = progress.add_task("translate", total=len(batch))
+            outcome = translate_inputs(
+                translator,
+                batch,
+                settings=settings,
+                directory=directory,
+                output=output,
+                single=False,
+                advance=lambda done: progress.advance(task, done),
+            )
+            progress.update(task, completed=len(batch))
     _print_outcome(outcome.written, outcome.skipped, output, directory)
 
 

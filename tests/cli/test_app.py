@@ -2,6 +2,7 @@
 
 import errno
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -191,8 +192,6 @@ def test_unforeseen_errors_are_one_line_and_a_traceback_on_request(
 
 def test_help_keeps_the_galtk_toml_table_names() -> None:
     """Rich markup once swallowed "[surveys.sdss]" in help texts, leaving "(default:  store)"."""
-    import re
-
     import typer
 
     group = typer.main.get_command(app)
@@ -206,6 +205,22 @@ def test_help_keeps_the_galtk_toml_table_names() -> None:
         for table in tables:
             assert f"[{table}]" in shown, f"galtk {name} --help lost [{table}]"
         assert "(default:  " not in shown, name
+
+
+def test_help_labels_values_plainly_and_flags_not_at_all() -> None:
+    """Typer 0.29 labelled values by annotation: ``<int range>``, ``<list[Path]>``, ``<bool>`` for flags."""
+    import typer
+
+    group = typer.main.get_command(app)
+    for name in [None, *group.commands]:
+        shown = runner.invoke(app, [*([name] if name else []), "--help"], env={"COLUMNS": "200"}).stdout
+        labels = re.findall(r"<[a-z][^>]*>", shown)  # <int range>, <bool>; not a range such as [0.0<=x<=1.0]
+        assert not labels, f"galtk {name} --help shows {labels}"
+    train = runner.invoke(app, ["train", "--help"], env={"COLUMNS": "200"}).stdout
+    assert re.search(r"--iterations\s+N \[x>=1\]", train) and re.search(r"--lr\s+NUMBER \[x>=0.0\]", train)
+    assert re.search(r"--resume\s+Continue", train)
+    preprocess = runner.invoke(app, ["preprocess", "--help"], env={"COLUMNS": "200"}).stdout
+    assert re.search(r"stores\.\.\.\s+PATH\.\.\.", preprocess)
 
 
 def test_models_table_shows_whole_parameter_counts_in_80_columns() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,6 +13,7 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.wcs import WCS
 from astropy.wcs.utils import proj_plane_pixel_scales
+from rich.console import Console
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
@@ -173,6 +175,25 @@ def test_bad_single_inputs_and_models_give_one_error_line(trained_workspace: Pat
         trained_workspace, str(good), "--checkpoint", str(step1), "-o", str(tmp_path / "x.fits")
     )
     assert refused.exit_code == 1 and "trains no generator" in _error_line(refused)
+
+
+def test_a_single_input_shows_no_progress_bar_before_its_error(
+    trained_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terminal = io.StringIO()
+    shown = Console(file=terminal, force_terminal=True, no_color=True, width=100)
+    monkeypatch.setattr("galtk.cli.console", shown)
+    fits.PrimaryHDU(np.ones((5, 64, 64), np.float32)).writeto(tmp_path / "nowcs.fits")
+    result = _translate(trained_workspace, str(tmp_path / "nowcs.fits"), "-o", str(tmp_path / "x.fits"))
+    assert result.exit_code == 1 and "has no WCS" in _error_line(result)
+    assert "cutouts" not in terminal.getvalue()
+    good, _ = _cube_file(tmp_path / "good.fits", trained_workspace, SDSS)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    shutil.copy(tmp_path / "nowcs.fits", bad / "nowcs.fits")
+    shutil.copy(good, bad / "good.fits")
+    batch = _translate(trained_workspace, str(bad), "--output-dir", str(tmp_path / "out"))
+    assert batch.exit_code == 0 and "2/2" in terminal.getvalue()
 
 
 def test_existing_outputs_are_kept_without_overwrite(trained_workspace: Path, tmp_path: Path) -> None:
