@@ -16,7 +16,6 @@ import json
 import logging
 import multiprocessing
 import os
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -49,6 +48,7 @@ from galtk.pipeline.stores.cutout_store import (
     remove_store,
 )
 from galtk.pipeline.surveys import SurveySpec
+from galtk.pipeline.worker_processes import watch_parent
 
 if TYPE_CHECKING:
     from galtk.pipeline.workspace import Workspace
@@ -314,30 +314,10 @@ def _worker_pool(
 _WORKER_JOB: tuple[CutoutSource, SurveySpec, ObjectList] | None = None
 
 
-#: How often a worker process checks that the galtk process it works for is still there (seconds).
-_PARENT_CHECK_SECONDS = 0.5
-
-
 def _start_worker(source: CutoutSource, survey: SurveySpec, objects: ObjectList, parent: int) -> None:
     global _WORKER_JOB
     _WORKER_JOB = (source, survey, objects)
-    threading.Thread(target=_exit_with, args=(parent,), name="galtk-parent-watch", daemon=True).start()
-
-
-def _exit_with(parent: int) -> None:
-    """End this worker as soon as the galtk process ``parent`` is gone (even killed with SIGKILL).
-
-    Workers start from a fork server, so they are not that process's children and would otherwise stay
-    (a 167 MB worker was seen alive a minute after ``kill -9`` of its fetch).
-    """
-    while True:
-        time.sleep(_PARENT_CHECK_SECONDS)
-        try:
-            os.kill(parent, 0)
-        except ProcessLookupError:
-            os._exit(1)
-        except PermissionError:
-            continue
+    watch_parent(parent)
 
 
 def _produce_in_worker(rows: np.ndarray) -> CutoutBatch:

@@ -45,6 +45,7 @@ from galtk.pipeline.preprocess.regrid import RegridMap, RegridTarget, training_g
 from galtk.pipeline.preprocess.transforms import NANOMAGGIES_PER_UNIT, RESCALED_UNITS, rescale, rescale_record
 from galtk.pipeline.stores.cutout_store import CutoutStore, is_store
 from galtk.pipeline.stores.paired import PairedStore, is_paired_store
+from galtk.pipeline.worker_processes import watch_parent
 
 if TYPE_CHECKING:
     from galtk.pipeline.preprocess.settings import PreprocessSettings
@@ -408,7 +409,9 @@ def dask_scheduler(
         if scheduler == "processes":  # one pool of worker processes for every store, not one per store
             from dask.multiprocessing import get_context
 
-            pool = ProcessPoolExecutor(num_workers, mp_context=get_context())
+            pool = ProcessPoolExecutor(
+                num_workers, mp_context=get_context(), initializer=watch_parent, initargs=(os.getpid(),)
+            )
         elif scheduler == "threads":
             pool = ThreadPoolExecutor(num_workers, thread_name_prefix="galtk-preprocess")
 

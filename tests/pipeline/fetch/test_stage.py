@@ -125,38 +125,8 @@ if __name__ == "__main__":
 
 def test_worker_processes_end_with_a_killed_fetch(tmp_path: Path) -> None:
     """Workers start from a fork server, not as children of the fetch: they outlived kill -9 by a minute."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
+    from processes import kill_and_check_workers_end
 
-    script, pids = tmp_path / "slow_fetch.py", tmp_path / "pids"
-    script.write_text(_SLOW_FETCH)
+    pids = tmp_path / "pids"
     pids.mkdir()
-    fetch = subprocess.Popen([sys.executable, str(script), str(tmp_path / "s.zarr"), str(pids)])
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(pids.iterdir())) < 2:
-            assert time.monotonic() < deadline, "the workers never started"
-            time.sleep(0.2)
-    finally:
-        fetch.send_signal(signal.SIGKILL)
-        fetch.wait()
-    workers = [int(path.name) for path in pids.iterdir()]
-
-    def alive(pid: int) -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in workers):
-        if time.monotonic() > deadline:
-            for pid in workers:
-                if alive(pid):
-                    os.kill(pid, signal.SIGKILL)
-            raise AssertionError(f"workers {workers} outlived the killed fetch by 10 s")
-        time.sleep(0.2)
+    kill_and_check_workers_end(_SLOW_FETCH, [str(tmp_path / "s.zarr"), str(pids)], pids, workers=2)

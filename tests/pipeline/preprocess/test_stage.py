@@ -236,6 +236,31 @@ def test_blocks_cover_whole_chunks_and_bound_memory() -> None:
     ]
 
 
+_SLOW_TASKS = """
+import os, sys, time
+from pathlib import Path
+from galtk.pipeline.preprocess.stage import dask_scheduler
+
+def slow(directory):
+    Path(directory, str(os.getpid())).touch()
+    time.sleep(60)
+    return ("store", 1)
+
+if __name__ == "__main__":
+    with dask_scheduler("processes", workers=2) as run:
+        run([(slow, sys.argv[1])], None)
+"""
+
+
+def test_worker_processes_end_with_a_killed_preprocess(tmp_path: Path) -> None:
+    """A processes-scheduler worker (266 MB) stayed until its task ended after kill -9 of preprocess."""
+    from processes import kill_and_check_workers_end
+
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    kill_and_check_workers_end(_SLOW_TASKS, [str(pids)], pids, workers=1)
+
+
 def test_scheduler_names_are_checked() -> None:
     assert check_scheduler(" threads ") == "threads"
     assert check_scheduler("tcp://10.0.0.1:8786") == "tcp://10.0.0.1:8786"
