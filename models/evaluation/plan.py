@@ -22,6 +22,7 @@ from galtk.models.evaluation.results import EvaluationResult
 from galtk.models.evaluation.translators import REFERENCE_NOISE_CHOICES, evaluate_translators
 from galtk.models.training.settings import resolve_device, train_settings
 from galtk.models.translation.translator import Translator, find_checkpoint, load_translator
+from galtk.pipeline.locks import exclusive_lock
 from galtk.pipeline.workspace import Workspace
 
 
@@ -87,19 +88,25 @@ class EvaluationPlan:
         on_start: Callable[[str, int], None] | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> EvaluationOutcome:
-        """Read the test pairs, evaluate every model on them and write the report (atomically)."""
-        pairs = read_test_pairs(self.paired, limit=self.limit, on_start=on_start, on_progress=on_progress)
-        results = evaluate_translators(
-            self.translators,
-            pairs,
-            seed=self.seed,
-            reference_noise=self.reference_noise,
-            batch_size=self.batch_size,
-            on_start=on_start,
-            on_progress=on_progress,
-        )
-        title = f"galtk evaluation: {', '.join(self.translators)}"
-        report = write_report(results, self.destination, overwrite=self.overwrite, title=title)
+        """Read the test pairs, evaluate every model on them and write the report (atomically).
+
+        The report directory is locked from the start (:func:`~galtk.pipeline.locks.exclusive_lock`): a
+        second evaluation into it is refused at once rather than after its work, and two never write the
+        same staging directory.
+        """
+        with exclusive_lock(self.destination):
+            pairs = read_test_pairs(self.paired, limit=self.limit, on_start=on_start, on_progress=on_progress)
+            results = evaluate_translators(
+                self.translators,
+                pairs,
+                seed=self.seed,
+                reference_noise=self.reference_noise,
+                batch_size=self.batch_size,
+                on_start=on_start,
+                on_progress=on_progress,
+            )
+            title = f"galtk evaluation: {', '.join(self.translators)}"
+            report = write_report(results, self.destination, overwrite=self.overwrite, title=title)
         return EvaluationOutcome(results, pairs, report)
 
 

@@ -20,6 +20,7 @@ from galtk.models.evaluation.pairs import read_test_pairs
 from galtk.models.evaluation.report import is_report
 from galtk.models.evaluation.results import SUMMARY_FIELDS
 from galtk.models.translation.translator import file_sha256
+from galtk.pipeline.locks import exclusive_lock
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -156,6 +157,20 @@ def test_existing_report_or_other_directory_is_refused_before_any_work(
     assert (other / "todo.txt").read_text() == "keep me"
 
 
+def test_a_report_being_written_by_another_evaluation_is_refused_at_once(
+    trained_workspace: Path, report: tuple[Path, str], tmp_path: Path
+) -> None:
+    directory = Path(shutil.copytree(report[0], tmp_path / "report"))
+    before = (directory / "metrics.json").read_bytes()
+    arguments = ["evaluate", "-w", str(trained_workspace), "--output", str(directory), "--overwrite"]
+    with exclusive_lock(directory):  # another galtk evaluate writing this report
+        refused = runner.invoke(app, [*arguments, "--limit", "2", "--device", "cpu"])
+    assert refused.exit_code == 1
+    assert f"{directory} is being written by another galtk process" in one_error_line(refused)
+    assert (directory / "metrics.json").read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["report"]
+
+
 def test_overwrite_replaces_a_report_and_the_emulator_reference_is_used(
     trained_workspace: Path, report: tuple[Path, str], tmp_path: Path
 ) -> None:
@@ -207,6 +222,13 @@ def test_bad_choices_give_oneone_error_line(
     assert result.exit_code == 1, result.output
     assert message in one_error_line(result)
     assert not output.exists()
+
+
+def test_a_relative_output_leading_out_of_the_workspace_is_refused(trained_workspace: Path) -> None:
+    result = runner.invoke(app, ["evaluate", "-w", str(trained_workspace), "--output", "../escaped-report"])
+    assert result.exit_code == 1, result.output
+    assert "leads out of the workspace" in one_error_line(result)
+    assert not (trained_workspace.parent / "escaped-report").exists()
 
 
 def test_missing_paired_store_then_missing_runs_are_named(

@@ -145,6 +145,26 @@ def test_a_damaged_checkpoint_is_one_line_that_never_advises_unsafe_loading(
     assert not [warning for warning in recwarn if "torch" in str(warning.filename)]
 
 
+class _RunsCode:
+    """Pickled as a call: unpickling it touches ``marker``, as a hostile checkpoint would run its code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (Path.touch, (self.marker,))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_without_running_it(tmp_path: Path) -> None:
+    path, marker = tmp_path / checkpoint_name(1), tmp_path / "code-ran"
+    torch.save({"format": FORMAT, "iteration": 1, "payload": _RunsCode(marker)}, path)
+    with pytest.raises(CheckpointError, match="is damaged or not a galtk checkpoint"):
+        load_checkpoint(path)
+    assert not marker.exists()
+    torch.load(path, weights_only=False)  # the check above can fail: an unsafe load does run the code
+    assert marker.exists()
+
+
 def test_prune_keeps_the_newest(tmp_path: Path) -> None:
     for iteration in (1, 2, 10, 11):
         save_checkpoint(tmp_path / checkpoint_name(iteration), _state(iteration))
