@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, TextColumn
+from rich.progress import Progress, TaskID, TextColumn
 from rich.table import Table
 
 from galtk.cli import WorkspaceOption, console, cutout_progress, reports_errors
@@ -65,19 +65,28 @@ def fetch_command(
 
 
 def _survey_bar(progress: Progress, survey: str, source: str) -> FetchCallbacks:
-    """A progress bar for one survey's fetch, with the megabytes downloaded so far."""
+    """A progress bar for one survey's fetch, with the megabytes downloaded so far.
+
+    The bar appears with the fetch's first news (its start, or a download), so that a fetch refused before
+    any work (a store that exists, a bad setting) prints its error line alone.
+    """
     from galtk.pipeline.fetch.stage import FetchCallbacks
 
-    task = progress.add_task(f"{survey} ({source})", total=None, downloaded="")
+    tasks: list[TaskID] = []
     received = [0]
+
+    def task() -> TaskID:
+        if not tasks:
+            tasks.append(progress.add_task(f"{survey} ({source})", total=None, downloaded=""))
+        return tasks[0]
 
     def on_bytes(size: int) -> None:
         received[0] += size
-        progress.update(task, downloaded=f"{received[0] / 1e6:,.1f} MB downloaded")
+        progress.update(task(), downloaded=f"{received[0] / 1e6:,.1f} MB downloaded")
 
     return FetchCallbacks(
-        on_start=lambda total, todo: progress.update(task, total=total, completed=total - todo),
-        on_progress=lambda rows: progress.advance(task, rows),
+        on_start=lambda total, todo: progress.update(task(), total=total, completed=total - todo),
+        on_progress=lambda rows: progress.advance(task(), rows),
         on_bytes=on_bytes,
     )
 

@@ -16,3 +16,10 @@ class FetchSettings:
     connections: int = 4
     cache_dir: str = "data/cache"
     cache_max_gb: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "workers", "chunk_objects", "connections"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.cache_max_gb < 0:
+            raise ValueError(f"cache_max_gb must be 0 (unbounded) or more, got {self.cache_max_gb}")

@@ -165,6 +165,41 @@ def fetch_survey(
         )
 
 
+#: The most memory the cutouts in flight of one fetch may take (bytes): beyond it a fetch is refused at start.
+MAX_BATCH_BYTES = 8 * 2**30
+
+
+def check_batch_memory(survey: SurveySpec, batch_size: int, workers: int, chunk_objects: int) -> None:
+    """Refuse settings whose cutouts in flight would not fit in memory, before any work starts.
+
+    Each of ``workers`` produces a batch of ``batch_size`` rows rounded up to whole chunks, and one more is
+    written, each a float32 array of ``bands x cutout_size x cutout_size`` per row.
+
+    Parameters
+    ----------
+    survey : SurveySpec
+        The survey's bands and cutout grid.
+    batch_size, workers, chunk_objects : int
+        The ``[fetch]`` settings (or their flags).
+
+    Raises
+    ------
+    ConfigError
+        If those batches would take more than :data:`MAX_BATCH_BYTES`; the message says which settings to
+        lower.
+    """
+    rows = -(-batch_size // chunk_objects) * chunk_objects
+    cutout = len(survey.bands) * survey.cutout_size**2 * 4
+    needed = rows * (workers + 1) * cutout
+    if needed > MAX_BATCH_BYTES:
+        raise ConfigError(
+            f"[surveys.{survey.name}] cutout_size = {survey.cutout_size} with [fetch] batch_size = "
+            f"{batch_size}, workers = {workers} and chunk_objects = {chunk_objects} would hold "
+            f"{needed / 2**30:.3g} GiB of cutouts in memory (at most {MAX_BATCH_BYTES / 2**30:.0f} GiB); "
+            "lower them"
+        )
+
+
 def _fetch_locked(
     source: CutoutSource,
     survey: SurveySpec,
@@ -430,9 +465,15 @@ def fetch_workspace(
     names = list(surveys) or list(workspace.config.surveys)
     if not names:
         raise ConfigError("galtk.toml declares no survey; add a [surveys.sdss] or [surveys.cfht] table")
+    settings = workspace.config.fetch
     for name in names:
         workspace.survey_section(name)  # unknown survey names fail before any work starts
-    settings = workspace.config.fetch
+        check_batch_memory(
+            workspace.survey(name),
+            batch_size or settings.batch_size,
+            workers or settings.workers,
+            settings.chunk_objects,
+        )
     reports = []
     for name in names:
         cutout_source = build_source(source or workspace.survey_section(name).source, workspace, name)

@@ -116,6 +116,9 @@ def test_a_second_fetch_of_the_same_store_is_refused_while_one_runs(sim_workspac
         ("", ["--source", "dss"], "source 'dss' is not available"),
         ("", ["--resume", "--overwrite"], "exclude each other"),
         ('[surveys.sdss]\nstore = "blocker/sdss.zarr"\n', ["-s", "sdss"], "not a directory"),
+        ("[fetch]\nworkers = 0\n", [], "\\[fetch\\] workers must be at least 1, got 0"),
+        ("[fetch]\nchunk_objects = 0\n", [], "\\[fetch\\] chunk_objects must be at least 1, got 0"),
+        ("[surveys.sdss]\ncutout_size = 100000\n", ["-s", "sdss"], "GiB of cutouts in memory .*; lower them"),
     ],
 )
 def test_bad_input_gives_oneone_error_line(
