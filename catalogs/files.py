@@ -101,7 +101,7 @@ def catalog_from_table(table: Table, *, origin: str = "catalog") -> ObjectCatalo
     ra_column = _find_column(table, RA_NAMES, origin, "right ascension")
     dec_column = _find_column(table, DEC_NAMES, origin, "declination")
     id_column = _find_column(table, ID_NAMES, origin, "identifier", required=False)
-    ra = _as_degrees(table[ra_column], origin)
+    ra = _as_degrees(table[ra_column], origin, sexagesimal=u.hourangle)
     dec = _as_degrees(table[dec_column], origin)
     if id_column is None:
         ids = np.array([str(i) for i in range(len(table))], dtype=object)
@@ -175,8 +175,11 @@ def _find_column(
     return None
 
 
-def _as_degrees(column: Column, origin: str) -> np.ndarray:
-    values = np.ma.filled(np.ma.asarray(column, dtype=float), np.nan)
+def _as_degrees(column: Column, origin: str, sexagesimal: u.UnitBase = u.deg) -> np.ndarray:
+    if column.dtype.kind in "US":
+        values = _text_as_degrees(column, sexagesimal)
+    else:
+        values = np.ma.filled(np.ma.asarray(column, dtype=float), np.nan)
     unit = getattr(column, "unit", None)
     if unit is None or str(unit) in ("", "deg"):
         return np.asarray(values, dtype=np.float64)
@@ -184,6 +187,24 @@ def _as_degrees(column: Column, origin: str) -> np.ndarray:
         return np.asarray((values * unit).to_value(u.deg), dtype=np.float64)
     except u.UnitConversionError:
         raise CatalogError(f"{origin}: column {column.name!r} has unit {unit}, not an angle") from None
+
+
+def _text_as_degrees(column: Column, sexagesimal: u.UnitBase) -> np.ndarray:
+    """Angles written as text: decimal degrees, or sexagesimal (``10:00:28.6``, ``10h00m28.6s``,
+    ``+02d12m21s``) in ``sexagesimal`` units (hours for right ascension); other text is NaN (a bad row)."""
+    from astropy.coordinates import Angle
+
+    values = np.full(len(column), np.nan)
+    for row, text in enumerate(np.ma.filled(np.ma.asarray(column), "")):
+        text = str(text).strip()
+        try:
+            values[row] = float(text)
+        except ValueError:
+            try:
+                values[row] = Angle(text, unit=sexagesimal).to_value(u.deg)
+            except (ValueError, u.UnitsError):
+                continue
+    return values
 
 
 def _count(dropped: dict[str, int], reason: str, kept: np.ndarray) -> None:

@@ -68,6 +68,27 @@ def test_unusable_catalogs_give_one_clear_error(tmp_path: Path, content, name: s
         read_object_catalog(tmp_path / name)
 
 
+def test_text_coordinates_are_read_as_decimal_or_sexagesimal_and_other_text_is_a_bad_row(
+    tmp_path: Path,
+) -> None:
+    """Text in the ra column once ended a fetch with a traceback (issue 17)."""
+    from astropy.coordinates import Angle
+
+    (tmp_path / "cat.csv").write_text(
+        "id,ra,dec\n"
+        "a,10.0,1.0\n"
+        "b,ten,1.0\n"
+        "c,20.5,north\n"
+        "d,10:00:28.6,+02:12:21\n"  # right ascension in hours, declination in degrees
+        "e,11h00m00s,-1d30m00s\n"
+    )
+    catalog = read_object_catalog(tmp_path / "cat.csv")
+    assert list(catalog.ids) == ["a", "d", "e"]
+    assert catalog.dropped == {"bad coordinates": 2}
+    np.testing.assert_allclose(catalog.ra[1:], [Angle("10h00m28.6s").deg, 165.0], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(catalog.dec[1:], [Angle("2d12m21s").deg, -1.5], rtol=0, atol=1e-9)
+
+
 def test_rows_swallowed_by_an_unbalanced_quote_are_counted(tmp_path: Path) -> None:
     """astropy reads the line with the open quote and every line after it as one field, without an error."""
     (tmp_path / "cat.csv").write_text('id,ra,dec\na,10.0,1.0\nb,"11.0,1.0\nc,12.0,1.0\nd,13.0,1.0\n')
