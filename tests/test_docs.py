@@ -248,3 +248,16 @@ def _toml(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml(item) for item in value) + "]"
     return repr(value)
+
+
+def test_the_tests_named_in_the_guarantees_exist() -> None:
+    """docs/guarantees.md backs each promise with tests: a renamed or deleted test must not go unnoticed."""
+    text = (ROOT / "docs" / "guarantees.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?`", text)
+    assert len(named) > 20
+    for path, test in named:
+        source = ROOT / path
+        assert source.is_file(), path
+        if test:
+            defined = re.search(rf"^def {test}\(", source.read_text(encoding="utf-8"), re.MULTILINE)
+            assert defined, f"{path}::{test}"
