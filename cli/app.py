@@ -13,6 +13,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 from galtk import __version__
 from galtk.cli import CLICK_EXCEPTION, USAGE_ERROR, error_console, print_error_line, setup_logging
 from galtk.cli.crossmatch import crossmatch_command
+from galtk.cli.degrade import degrade_command
 from galtk.cli.demo import demo_command
 from galtk.cli.evaluate import evaluate_command
 from galtk.cli.fetch import fetch_command
@@ -138,6 +139,7 @@ app.command("fetch", cls=LabelledCommand)(fetch_command)
 app.command("models", cls=LabelledCommand)(models_command)
 app.command("crossmatch", cls=LabelledCommand)(crossmatch_command)
 app.command("preprocess", cls=LabelledCommand)(preprocess_command)
+app.command("degrade", cls=LabelledCommand)(degrade_command)
 app.command("train", cls=LabelledCommand)(train_command)
 app.command("translate", cls=LabelledCommand)(translate_command)
 app.command("evaluate", cls=LabelledCommand)(evaluate_command)

@@ -19,8 +19,12 @@ MAX_MODULES = 12
 MAX_CLI_BODY_LINES = 40
 
 
+ENTRY_POINT = ROOT / "galtk" / "__main__.py"
+"""``python -m galtk`` starts the command line, as the console script does: an entry point, not a layer."""
+
+
 def _modules(layer: str) -> list[Path]:
-    return sorted((ROOT / layer).rglob("*.py"))
+    return sorted(path for path in (ROOT / layer).rglob("*.py") if path != ENTRY_POINT)
 
 
 def _imported_layers(path: Path) -> set[str]:

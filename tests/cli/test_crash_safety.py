@@ -27,7 +27,7 @@ ARRAYS = ("images", "valid", "state", "ra", "dec", "id", "noise_sigma", "psf_fwh
 
 def _galtk(*args: str, cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "galtk.cli", *args],
+        [sys.executable, "-m", "galtk", *args],
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

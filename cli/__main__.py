@@ -1,5 +1,0 @@
-"""``python -m galtk.cli``: the same as the ``galtk`` console script."""
-
-from galtk.cli.app import main
-
-main()
