@@ -301,12 +301,15 @@ def same_networks(first: str, second: str) -> bool:
     return resolve_method(first).networks == resolve_method(second).networks
 
 
-def configure_method(method: Method, *, content_loss: str = "mse") -> Method:
-    """``method`` with the content-loss choice of the settings applied to its stages with Noise Emulators.
+def configure_method(
+    method: Method, *, content_loss: str = "mse", content_weight: float = CONTENT_WEIGHT
+) -> Method:
+    """``method`` with the content-loss settings applied to its stages.
 
     ``content_loss="noise-weighted"`` sets ``noise_weighted`` on every :class:`AutoencoderLoss` and
     :class:`TranslationLoss` of a stage that has NE_X and NE_Y (ours' two steps, ours-auto); the GAN
-    baselines, which have no noise model, keep the paper's plain MSE. ``"mse"`` returns ``method``.
+    baselines, which have no noise model, keep the paper's plain MSE. ``content_weight`` replaces the weight
+    of the content terms of the GAN baselines' generator losses (the paper's 1000, :data:`CONTENT_WEIGHT`).
 
     Parameters
     ----------
@@ -314,28 +317,38 @@ def configure_method(method: Method, *, content_loss: str = "mse") -> Method:
         A method of :data:`METHODS`.
     content_loss : {"mse", "noise-weighted"}
         ``[train] content_loss``.
+    content_weight : float
+        ``[train] content_weight``.
 
     Returns
     -------
     Method
     """
-    if content_loss == "mse":
-        return method
-    if content_loss != "noise-weighted":
+    if content_loss not in ("mse", "noise-weighted"):
         raise GaltkError(f"unknown content_loss {content_loss!r}; known: noise-weighted, mse")
 
-    def weighted(update: Update) -> Update:
-        if isinstance(update.loss, AutoencoderLoss | TranslationLoss):
-            return dataclasses.replace(update, loss=dataclasses.replace(update.loss, noise_weighted=True))
-        return update
+    def configured(update: Update, has_noise_emulators: bool) -> Update:
+        loss = update.loss
+        if content_loss == "noise-weighted" and has_noise_emulators:
+            if isinstance(loss, AutoencoderLoss | TranslationLoss):
+                loss = dataclasses.replace(loss, noise_weighted=True)
+        elif _is_gan_generator_loss(loss):
+            loss = dataclasses.replace(loss, content_weight=content_weight)
+        return dataclasses.replace(update, loss=loss)
 
     stages = tuple(
-        dataclasses.replace(stage, updates=tuple(weighted(update) for update in stage.updates))
-        if set(NOISE_EMULATORS) <= set(stage.roles)
-        else stage
+        dataclasses.replace(
+            stage,
+            updates=tuple(configured(u, set(NOISE_EMULATORS) <= set(stage.roles)) for u in stage.updates),
+        )
         for stage in method.stages
     )
     return dataclasses.replace(method, stages=stages)
+
+
+def _is_gan_generator_loss(loss: object) -> bool:
+    """The generator loss of a GAN baseline: content terms weighed against an adversarial term."""
+    return (isinstance(loss, TranslationLoss) and loss.adversarial) or isinstance(loss, AugCGanGeneratorLoss)
 
 
 def build_networks(

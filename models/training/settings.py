@@ -37,6 +37,8 @@ class TrainSettings:
     noise variance and ``noise`` makes the generators read and write in units of that noise (galtk's
     defaults, docs/methods.md); ``paper``, ``mse`` and ``rescaled`` are the paper's formulation. The Noise
     Emulators' update uses ``learning_rate * noise_lr_factor`` (1: the paper's single learning rate).
+    ``content_weight`` weighs the content terms against the adversarial term in the GAN baselines (a-e, g,
+    h; the paper's 1000); ours and ours-auto weigh their content terms by the noise instead.
     """
 
     method: str = "ours"
@@ -66,6 +68,7 @@ class TrainSettings:
     content_loss: str = "noise-weighted"
     generator_units: str = "noise"
     noise_lr_factor: float = 1.0
+    content_weight: float = 1000.0
 
     def __post_init__(self) -> None:
         counts = ("iterations", "batch_size", "batch_pairs", "lr_decay_every", "checkpoint_every")
@@ -76,7 +79,7 @@ class TrainSettings:
             raise ValueError(f"step1_iterations must not be negative, got {self.step1_iterations}")
         if self.sample_every < 0:
             raise ValueError(f"sample_every must not be negative (0: no grids), got {self.sample_every}")
-        for name in ("learning_rate", "eps", "grad_clip_norm", "width", "noise_lr_factor"):
+        for name in ("learning_rate", "eps", "grad_clip_norm", "width", "noise_lr_factor", "content_weight"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if not self.lr_decay_factor >= 1:

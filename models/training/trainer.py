@@ -190,7 +190,9 @@ def train(
         If a checkpoint to resume from belongs to another configuration.
     """
     context = context or Distributed()
-    method = configure_method(method, content_loss=settings.content_loss)
+    method = configure_method(
+        method, content_loss=settings.content_loss, content_weight=settings.content_weight
+    )
     _configure_backends(context.device)
     observer = observer if context.is_main else None
     stage_names = [stage.name for stage in method.stages]

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from galtk.errors import GaltkError
-from galtk.models.methods import METHODS, build_networks, resolve_method, same_networks
+from galtk.models.methods import METHODS, build_networks, configure_method, resolve_method, same_networks
 from galtk.models.network_kinds import KINDS, NetworkSpec, format_shape
 
 TINY = 1 / 16
@@ -67,6 +67,25 @@ def test_unknown_method_lists_the_known_names() -> None:
     assert "cyclegan-xl" in message
     for name, aliases in ALIASES.items():
         assert (f"{name} ({', '.join(aliases)})" if aliases else name) in message
+
+
+def _losses(method) -> list:
+    return [update.loss for stage in method.stages for update in stage.updates]
+
+
+def test_configuration_weighs_content_by_the_noise_for_ours_and_by_content_weight_for_the_gans() -> None:
+    for name in ("pix2pix", "cyclegan-adapted", "cyclegan-id", "cyclegan", "augcgan"):
+        paper = _losses(configure_method(METHODS[name], content_loss="noise-weighted"))
+        assert [loss.content_weight for loss in paper if hasattr(loss, "content_weight")] == [1000.0], name
+        heavier = _losses(configure_method(METHODS[name], content_loss="noise-weighted", content_weight=1e5))
+        assert [loss.content_weight for loss in heavier if hasattr(loss, "content_weight")] == [1e5], name
+        assert not any(getattr(loss, "noise_weighted", False) for loss in heavier), name
+    for name in ("ours", "ours-auto"):
+        losses = _losses(configure_method(METHODS[name], content_loss="noise-weighted", content_weight=1e5))
+        assert all(loss.content_weight == 1.0 for loss in losses if hasattr(loss, "content_weight")), name
+        assert any(getattr(loss, "noise_weighted", False) for loss in losses), name
+    with pytest.raises(GaltkError, match="unknown content_loss"):
+        configure_method(METHODS["ours"], content_loss="l1")
 
 
 def test_networks_of_each_method() -> None:
