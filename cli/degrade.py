@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import TaskID
 
 from galtk.cli import WorkspaceOption, console, cutout_progress, reports_errors
 from galtk.errors import UsageError
+
+if TYPE_CHECKING:
+    from galtk.pipeline.workspace import Workspace
 
 
 @reports_errors(interrupted="interrupted; no output was changed")
@@ -86,13 +89,7 @@ def degrade_command(
     except ValueError as error:
         raise UsageError(str(error)) from None
     ws = load_workspace(workspace)
-    if store is None:
-        name = survey or next(iter(ws.config.surveys), None)
-        if name is None:
-            raise UsageError("galtk.toml declares no survey; name the store to degrade")
-        store = ws.store_path(name)
-    else:
-        store = ws.resolve(store)
+    store = _source_store(ws, store, survey)
     target = ws.output(output or Path("data/degraded") / store.name, "--output")
     console.print(f"galtk degrade: {store} -> {target}", highlight=False)
     with cutout_progress() as progress:
@@ -111,3 +108,13 @@ def degrade_command(
         f"wrote {report.n_train} train and {report.n_test} test pairs to {report.path} (left out: {skipped})",
         highlight=False,
     )
+
+
+def _source_store(ws: Workspace, store: Path | None, survey: str | None) -> Path:
+    """STORE, or the raw store of --survey (default: the first survey of galtk.toml)."""
+    if store is not None:
+        return ws.resolve(store)
+    name = survey or next(iter(ws.config.surveys), None)
+    if name is None:
+        raise UsageError("galtk.toml declares no survey; name the store to degrade")
+    return ws.store_path(name)

@@ -3,17 +3,21 @@
 A new output (a store directory or a file) is written beside its final path as ``NAME.galtk-new`` and
 swapped in only once complete: the previous output is moved aside to ``NAME.galtk-old``, the new one renamed
 into place, the old one deleted. A run killed before the swap leaves the previous output untouched; one
-killed between the two renames is repaired by :func:`recover_interrupted_swap`. Small text files are written
-through a temporary file and renamed (:func:`write_text_atomic`).
+killed between the two renames is repaired by :func:`recover_interrupted_swap`. Several outputs that belong
+together (the cross-match's paired and unpaired stores and summary) are swapped as a set
+(:func:`swap_in_together`): a journal naming them is written first, so that a run killed part-way through the
+renames is completed by :func:`finish_swap_together`, never left as a mix of new and old outputs. Small text
+files are written through a temporary file and renamed (:func:`write_text_atomic`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from galtk.errors import StoreError
@@ -51,6 +55,48 @@ def swap_in(new: Path, path: Path) -> None:
         os.replace(path, old)
     os.replace(new, path)
     remove_leftover(old)
+
+
+def swap_in_together(outputs: Sequence[Path], journal: Path) -> None:
+    """Replace every output of ``outputs`` by its complete new version (``staging_path``), as one set.
+
+    The journal (a small JSON file) lists the outputs before the first rename and is removed after the last:
+    while it exists the set is half replaced, and :func:`finish_swap_together` completes it.
+
+    Parameters
+    ----------
+    outputs : sequence of Path
+        Final paths; each must have its complete new version at ``staging_path(path)``.
+    journal : Path
+        Where to keep the journal (beside the outputs).
+    """
+    write_text_atomic(journal, json.dumps([str(Path(path).absolute()) for path in outputs]))
+    finish_swap_together(journal)
+
+
+def finish_swap_together(journal: Path) -> bool:
+    """Complete the set of replacements ``journal`` lists, if a run was killed during them.
+
+    Every new version was complete before the journal was written, so the set is rolled forward: each output
+    whose new version is still there is swapped in, and what the old versions left is deleted.
+
+    Returns
+    -------
+    bool
+        True if there was an interrupted set to complete.
+    """
+    if not journal.exists():
+        return False
+    try:
+        outputs = [Path(path) for path in json.loads(journal.read_text(encoding="utf-8"))]
+    except (ValueError, OSError) as error:
+        raise StoreError(f"{journal} (the list of outputs being replaced) is unreadable: {error}") from None
+    for path in outputs:
+        if staging_path(path).exists():
+            swap_in(staging_path(path), path)
+        remove_leftover(path.with_name(path.name + OLD_SUFFIX))
+    journal.unlink()
+    return True
 
 
 def remove_leftover(path: Path) -> None:

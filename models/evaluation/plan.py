@@ -22,6 +22,7 @@ from galtk.models.evaluation.results import EvaluationResult
 from galtk.models.evaluation.translators import REFERENCE_NOISE_CHOICES, evaluate_translators
 from galtk.models.training.settings import resolve_device, train_settings
 from galtk.models.translation.translator import Translator, find_checkpoint, load_translator
+from galtk.pipeline.crossmatch.stage import check_outputs_whole
 from galtk.pipeline.locks import exclusive_lock
 from galtk.pipeline.workspace import Workspace
 
@@ -162,7 +163,9 @@ def plan_evaluation(
         raise GaltkError(f"--reference-noise {reference_noise!r}: use {', '.join(REFERENCE_NOISE_CHOICES)}")
     destination = workspace.output(output, "--output")
     check_destination(destination, overwrite=overwrite, flag="--overwrite")
-    paired = workspace.crossmatch_outputs().paired
+    outputs = workspace.crossmatch_outputs()
+    check_outputs_whole(outputs)
+    paired = outputs.paired
     _, test_rows, bands = open_test_split(paired)
     train = train_settings(workspace)
     chosen_device = resolve_device(device or train.device)

@@ -44,7 +44,13 @@ from galtk.pipeline.crossmatch.peaks import PeakFinder, peak_offsets
 from galtk.pipeline.crossmatch.settings import CrossmatchOutputs, CrossmatchSettings
 from galtk.pipeline.crossmatch.subset import copy_rows
 from galtk.pipeline.locks import exclusive_lock
-from galtk.pipeline.replace import check_creatable, remove_leftover, staging_path, swap_in
+from galtk.pipeline.replace import (
+    check_creatable,
+    finish_swap_together,
+    remove_leftover,
+    staging_path,
+    swap_in_together,
+)
 from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutStore, ExtraArray, is_store
 from galtk.pipeline.stores.paired import PairedStore, is_paired_store
 
@@ -179,6 +185,8 @@ def _crossmatch_locked(
         raise CrossmatchError(f"both stores hold {names[0]} cutouts; give one store of each survey")
     if set(outputs.unpaired) != set(names):
         raise ValueError(f"outputs.unpaired must be keyed by {names}, not {tuple(outputs.unpaired)}")
+    if finish_swap_together(swap_journal(outputs)):
+        log.warning("completed the replacement of the cross-match outputs that an interrupted run had begun")
     _check_outputs(outputs, [store.path for store in stores], overwrite=overwrite)
     plan = _plan(stores, settings, workers, on_stage, on_progress)
 
@@ -195,8 +203,7 @@ def _crossmatch_locked(
         for temporary in new_paths.values():
             remove_leftover(temporary)
         raise
-    for final, temporary in new_paths.items():
-        swap_in(temporary, final)
+    swap_in_together(list(new_paths), swap_journal(outputs))
     return summary
 
 
@@ -467,6 +474,27 @@ def _open_input(path: str | Path) -> CutoutStore:
             f"{store.path} has {pending} rows still pending; complete it with `galtk fetch --resume` first"
         )
     return store
+
+
+def swap_journal(outputs: CrossmatchOutputs) -> Path:
+    """The journal of a replacement of the cross-match outputs in progress (beside the paired store)."""
+    return outputs.paired.with_name(f".{outputs.paired.name}.swap.json")
+
+
+def check_outputs_whole(outputs: CrossmatchOutputs) -> None:
+    """Refuse cross-match outputs that a killed ``galtk crossmatch`` left half replaced.
+
+    Raises
+    ------
+    StoreError
+        If the journal of an interrupted replacement is there: the paired and unpaired stores may then come
+        from different runs. ``galtk crossmatch`` completes the replacement.
+    """
+    if swap_journal(outputs).exists():
+        raise StoreError(
+            f"an interrupted `galtk crossmatch` left its outputs beside {outputs.paired} half replaced; run "
+            "`galtk crossmatch` again (it completes the replacement first)"
+        )
 
 
 def _check_outputs(outputs: CrossmatchOutputs, inputs: list[Path], *, overwrite: bool) -> None:

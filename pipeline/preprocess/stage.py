@@ -40,6 +40,7 @@ import zarr
 
 from galtk import __version__
 from galtk.errors import SchedulerError, StoreError
+from galtk.pipeline.crossmatch.stage import check_outputs_whole
 from galtk.pipeline.locks import exclusive_lock
 from galtk.pipeline.preprocess.regrid import RegridMap, RegridTarget, training_grid
 from galtk.pipeline.preprocess.transforms import NANOMAGGIES_PER_UNIT, RESCALED_UNITS, rescale, rescale_record
@@ -533,6 +534,7 @@ def workspace_stores(workspace: Workspace, settings: PreprocessSettings | None =
     if settings.stores:
         return [workspace.output(path, "[preprocess] stores") for path in settings.stores]
     outputs = workspace.crossmatch_outputs()
+    check_outputs_whole(outputs)
     return [outputs.paired, *outputs.unpaired.values()]
 
 

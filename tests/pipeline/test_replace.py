@@ -6,10 +6,13 @@ import pytest
 
 from galtk.errors import StoreError
 from galtk.pipeline.replace import (
+    OLD_SUFFIX,
     check_creatable,
+    finish_swap_together,
     recover_interrupted_swap,
     staging_path,
     swap_in,
+    swap_in_together,
     write_text_atomic,
 )
 
@@ -45,6 +48,27 @@ def test_an_interrupted_swap_is_recovered_only_when_accepted(tmp_path: Path) -> 
     assert recover_interrupted_swap(final)
     assert final.exists() and not parked.exists()
     assert not recover_interrupted_swap(final)  # nothing to do once in place
+
+
+def test_a_set_swapped_together_is_completed_after_an_interruption(tmp_path: Path) -> None:
+    """A crossmatch killed during its renames once left a new paired store beside old unpaired ones."""
+    outputs = [tmp_path / "paired.zarr", tmp_path / "unpaired.zarr", tmp_path / "summary.json"]
+    for path in outputs:
+        path.write_text(f"old {path.name}")
+        staging_path(path).write_text(f"new {path.name}")
+    journal = tmp_path / ".paired.zarr.swap.json"
+    swap_in_together(outputs, journal)
+    assert [path.read_text() for path in outputs] == [f"new {path.name}" for path in outputs]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(path.name for path in outputs)
+    for path in outputs:  # the state of a run killed right after its first output's renames
+        staging_path(path).write_text(f"newer {path.name}")
+    write_text_atomic(journal, __import__("json").dumps([str(path) for path in outputs]))
+    swap_in(staging_path(outputs[0]), outputs[0])
+    outputs[1].rename(outputs[1].with_name(outputs[1].name + OLD_SUFFIX))  # killed between two renames
+    assert finish_swap_together(journal)
+    assert [path.read_text() for path in outputs] == [f"newer {path.name}" for path in outputs]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(path.name for path in outputs)
+    assert not finish_swap_together(journal)
 
 
 def test_write_text_atomic_replaces_whole_files(tmp_path: Path) -> None:

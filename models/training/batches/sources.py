@@ -38,7 +38,10 @@ class StoreBatchSources:
     @classmethod
     def of_workspace(cls, workspace: Workspace) -> StoreBatchSources:
         """The cross-match outputs named by ``[crossmatch]`` of a workspace."""
+        from galtk.pipeline.crossmatch.stage import check_outputs_whole
+
         outputs = workspace.crossmatch_outputs()
+        check_outputs_whole(outputs)
         return cls(outputs.paired, outputs.unpaired["sdss"], outputs.unpaired["cfht"])
 
     def __call__(self, stage: Stage, context: Distributed, settings: TrainSettings) -> StoreBatchSource:

@@ -201,6 +201,31 @@ def test_outputs_are_kept_unless_overwrite_and_failures_leave_them_intact(
     assert not list(tmp_path.glob("*.galtk-*"))
 
 
+def test_outputs_half_replaced_by_a_killed_run_are_refused_then_completed(
+    raw: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from galtk.pipeline.crossmatch.stage import check_outputs_whole, swap_journal
+    from galtk.pipeline.replace import staging_path, swap_in, write_text_atomic
+
+    outputs = _outputs(tmp_path)
+    crossmatch(*raw, outputs, settings=SETTINGS)
+    check_outputs_whole(outputs)
+    newer = tmp_path / "newer"
+    crossmatch(*raw, _outputs(newer), settings=CrossmatchSettings(n_test=3))
+    for final, made in zip(outputs.all(), _outputs(newer).all(), strict=True):
+        made.rename(staging_path(final))  # a run that wrote its new outputs, then was killed
+    write_text_atomic(swap_journal(outputs), json.dumps([str(path) for path in outputs.all()]))
+    swap_in(staging_path(outputs.paired), outputs.paired)  # ... after swapping in the first of them
+    with pytest.raises(StoreError, match="half replaced; run `galtk crossmatch` again"):
+        check_outputs_whole(outputs)
+    with pytest.raises(StoreError, match="already exists; use --overwrite"):
+        crossmatch(*raw, outputs, settings=SETTINGS)  # completes the replacement first
+    check_outputs_whole(outputs)
+    assert PairedStore.open(outputs.paired).attrs["n_test"] == 3
+    assert json.loads(outputs.summary.read_text())["pairs"]["test"] == 3
+    assert not list(tmp_path.glob("*.galtk-*")) and not list(tmp_path.glob(".*.swap.json"))
+
+
 def test_bad_inputs_and_impossible_splits_are_refused(raw: tuple[Path, Path], tmp_path: Path) -> None:
     with pytest.raises(CrossmatchError, match="cannot hold out 13 test pairs of 13"):
         crossmatch(*raw, _outputs(tmp_path), settings=CrossmatchSettings(n_test=13))
