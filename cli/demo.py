@@ -131,6 +131,7 @@ def demo_command(
     """
     size = QUICK if quick else FULL
     _check_directory(directory, force)
+    _check_device(device)
     started = time.perf_counter()
     console.print(
         f"galtk demo{' --quick' if quick else ''}: the whole chain on a synthetic sky of {size.n_objects:,}"
@@ -278,3 +279,13 @@ def _timings(timings: list[tuple[str, float]], total: float) -> Table:
     for step, seconds in timings:
         table.add_row(step, f"{seconds:,.1f}")
     return table
+
+
+def _check_device(device: str | None) -> None:
+    """Refuse a --device that training would refuse, before the demo writes anything."""
+    if device is None:
+        return
+    from galtk.models.training.settings import TrainSettings, resolve_device
+    from galtk.pipeline.workspace import override_settings
+
+    resolve_device(override_settings(TrainSettings(), device=device).device)

@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import torch
 from astropy.io import fits
 from cli_results import one_error_line
 from typer.testing import CliRunner
@@ -90,3 +91,18 @@ def test_demo_refuses_a_directory_in_use(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", str(a_file), "--quick"])
     assert result.exit_code == 1
     assert "not a directory" in one_error_line(result)
+
+
+@pytest.mark.parametrize(
+    ("device", "message"), [("tpu", "device must be auto, cpu, cuda or cuda:N"), ("cuda:9", "cuda")]
+)
+def test_a_device_training_would_refuse_is_refused_before_anything_is_written(
+    tmp_path: Path, device: str, message: str
+) -> None:
+    """--device tpu was refused at the training step, after 147 MB of stores had been written."""
+    if device.startswith("cuda") and torch.cuda.device_count() > 9:
+        pytest.skip("this machine has a tenth GPU")
+    result = runner.invoke(app, ["demo", str(tmp_path / "demo"), "--quick", "--device", device])
+    assert result.exit_code == 1
+    assert message in one_error_line(result)
+    assert not (tmp_path / "demo").exists()
