@@ -71,6 +71,8 @@ def read_object_catalog(path: str | Path) -> ObjectCatalog:
     fmt = _FORMATS.get(suffixes[-1] if suffixes else "")
     if fmt is None:
         raise CatalogError(f"{path}: unknown catalog format; use .csv, .ecsv or .fits")
+    if path.is_dir():
+        raise CatalogError(f"catalog {path} is a directory, not a catalog file")
     if not path.is_file():
         raise CatalogError(f"catalog {path} does not exist")
     _sniff(path, fmt)

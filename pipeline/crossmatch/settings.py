@@ -54,6 +54,8 @@ class CrossmatchSettings:
             raise ValueError(f"test_fraction must be in [0, 1) (0: use n_test), got {self.test_fraction}")
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
+        if self.seed < 0:
+            raise ValueError(f"seed must not be negative, got {self.seed}")
 
 
 @dataclass(frozen=True)

@@ -509,9 +509,10 @@ def _check_outputs(outputs: CrossmatchOutputs, inputs: list[Path], *, overwrite:
             continue
         if not overwrite:
             raise StoreError(f"{path} already exists; use --overwrite to replace the cross-match outputs")
-        if path.is_dir() and not (is_store(path) or is_paired_store(path)):
+        is_summary = path == outputs.summary
+        if not is_summary and not (path.is_dir() and (is_store(path) or is_paired_store(path))):
             raise StoreError(f"{path} exists and is not a galtk store; choose another path")
-        if path.is_file() and path.suffix != ".json":
+        if is_summary and not (path.is_file() and path.suffix == ".json"):
             raise StoreError(f"{path} exists and is not a summary file; choose another path")
     for path in paths:
         check_creatable(path)

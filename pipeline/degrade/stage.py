@@ -112,6 +112,8 @@ class DegradeSettings:
             raise ValueError(f"unknown PSF profile {self.profile!r}; known: {', '.join(PSF_PROFILES)}")
         if not (np.isfinite(self.noise_factor) and self.noise_factor >= 1):
             raise ValueError(f"--noise-factor must be at least 1, got {self.noise_factor}")
+        if self.seed < 0:
+            raise ValueError(f"--seed must not be negative, got {self.seed}")
         if not 0 < self.test_fraction < 1:
             raise ValueError(f"--test-fraction must be in (0, 1), got {self.test_fraction}")
 

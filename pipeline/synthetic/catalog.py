@@ -21,6 +21,10 @@ _BLUE_COLOURS = np.array([1.10, 0.45, 0.25, 0.15])
 _COLOUR_SCATTER = 0.08
 
 
+MAX_OBJECTS = 10_000_000
+"""The most galaxies of a synthetic sky (its catalog is held in memory: about 2 GB at this size)."""
+
+
 @dataclass(frozen=True)
 class SimSkyParams:
     """Parameters of a synthetic sky region.
@@ -57,8 +61,10 @@ class SimSkyParams:
     mag_r_max: float = 20.5
 
     def __post_init__(self) -> None:
-        if self.n_objects < 1:
-            raise ValueError(f"n_objects must be at least 1, got {self.n_objects}")
+        if not 1 <= self.n_objects <= MAX_OBJECTS:
+            raise ValueError(f"n_objects must be between 1 and {MAX_OBJECTS:,}, got {self.n_objects:,}")
+        if self.seed < 0:
+            raise ValueError(f"seed must not be negative, got {self.seed}")
         for name in ("overlap", "sdss_only", "pair_fraction"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

@@ -58,11 +58,14 @@ def test_bad_rows_are_dropped_and_counted(tmp_path: Path) -> None:
         ("id,x,y\n1,2,3\n", "cat.csv", "first line does not name a right ascension column"),
         ("id,ra,dec\n", "cat.txt", "unknown catalog format"),
         (None, "missing.csv", "does not exist"),
+        ("directory", "folder.csv", "is a directory, not a catalog file"),
         ("not fits at all", "cat.fits", "is not a FITS file"),
     ],
 )
 def test_unusable_catalogs_give_one_clear_error(tmp_path: Path, content, name: str, message: str) -> None:
-    if content is not None:
+    if content == "directory":
+        (tmp_path / name).mkdir()
+    elif content is not None:
         (tmp_path / name).write_text(content)
     with pytest.raises(CatalogError, match=message):
         read_object_catalog(tmp_path / name)

@@ -59,6 +59,8 @@ def test_catalog_table_round_trips_through_ecsv(tmp_path: Path) -> None:
     ("settings", "message"),
     [
         ({"n_objects": 0}, "n_objects"),
+        ({"n_objects": 9_999_999_999_999}, "n_objects must be between 1 and 10,000,000"),
+        ({"seed": -1}, "seed must not be negative"),
         ({"overlap": 0.7, "sdss_only": 0.5}, "must not exceed 1"),
         ({"dec": 95.0}, "dec"),
         ({"mag_r_min": 21.0, "mag_r_max": 20.0}, "mag_r_min"),
