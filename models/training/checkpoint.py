@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import warnings
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -81,11 +82,14 @@ def load_checkpoint(path: Path, map_location: torch.device | str = "cpu") -> dic
         If the file is missing, truncated or not a galtk checkpoint.
     """
     try:
+        _verify_checksums(path)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch warns once per odd record of a damaged file
             state = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"no checkpoint at {path}") from None
+    except CheckpointError:
+        raise
     except Exception as error:  # torch raises RuntimeError, EOFError, pickle errors... for damaged files
         raise CheckpointError(
             f"{path} is damaged or not a galtk checkpoint ({_first_sentence(error)}); "
@@ -94,6 +98,23 @@ def load_checkpoint(path: Path, map_location: torch.device | str = "cpu") -> dic
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a galtk training checkpoint (format {FORMAT})")
     return state
+
+
+def _verify_checksums(path: Path) -> None:
+    """Read every record of the checkpoint's zip archive and check its CRC-32 (torch.load does not).
+
+    A flipped bit in the weights was loaded silently. Files that are not zip archives are left to torch.load,
+    which refuses them.
+    """
+    if not zipfile.is_zipfile(path):
+        return
+    with zipfile.ZipFile(path) as archive:
+        damaged = archive.testzip()
+    if damaged is not None:
+        raise CheckpointError(
+            f"{path} is damaged (the checksum of its record {damaged} fails); use another checkpoint of the "
+            "run, or train again"
+        )
 
 
 def _first_sentence(error: Exception) -> str:

@@ -145,6 +145,24 @@ def test_a_damaged_checkpoint_is_one_line_that_never_advises_unsafe_loading(
     assert not [warning for warning in recwarn if "torch" in str(warning.filename)]
 
 
+def test_a_flipped_bit_in_the_weights_is_refused(tmp_path: Path) -> None:
+    """torch.load does not check the archive's CRCs: a checkpoint with one flipped byte loaded silently."""
+    import struct
+    import zipfile
+
+    path = tmp_path / checkpoint_name(2)
+    save_checkpoint(path, _state(2, size=5000))
+    with zipfile.ZipFile(path) as archive:
+        record = max(archive.infolist(), key=lambda info: info.file_size)
+    data = bytearray(path.read_bytes())
+    start = record.header_offset  # local header: 30 bytes, then the name and the extra field, then the data
+    name_length, extra_length = struct.unpack("<HH", data[start + 26 : start + 30])
+    data[start + 30 + name_length + extra_length + record.file_size // 2] ^= 0x10
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"is damaged \(the checksum of its record .* fails\)"):
+        load_checkpoint(path)
+
+
 class _RunsCode:
     """Pickled as a call: unpickling it touches ``marker``, as a hostile checkpoint would run its code."""
 
