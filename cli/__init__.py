@@ -6,6 +6,7 @@ import errno
 import functools
 import logging
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -134,7 +135,9 @@ def describe_unexpected(error: Exception) -> str:
 def reports_errors(command: F | None = None, *, interrupted: str = RESUME_HINT) -> Any:
     """Turn a :class:`~galtk.errors.GaltkError` raised by a command into one error line and exit code 1.
 
-    Ctrl-C (``KeyboardInterrupt``) becomes the line ``interrupted`` and exit code 130. Use as
+    Ctrl-C (``KeyboardInterrupt``) becomes the line ``interrupted`` and exit code 130. Library warnings
+    (astropy's "File may have been truncated"...) are held until the command succeeds: a command that fails
+    prints its one error line, not the warnings that led to it. Use as
     ``@reports_errors`` or ``@reports_errors(interrupted="...")`` for a command whose interruption needs
     another hint than ``--resume``.
     """
@@ -142,8 +145,14 @@ def reports_errors(command: F | None = None, *, interrupted: str = RESUME_HINT) 
     def decorate(function: F) -> F:
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            import astropy  # noqa: F401  # its warning logger hooks showwarning on import: before the block
+
             try:
-                return function(*args, **kwargs)
+                with warnings.catch_warnings(record=True) as caught:
+                    result = function(*args, **kwargs)
+                for warning in caught:  # shown once the command has succeeded; a failure is one line
+                    warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+                return result
             except GaltkError as error:
                 exit_with_error(str(error))
             except KeyboardInterrupt:

@@ -193,6 +193,34 @@ def test_unforeseen_errors_are_one_line_and_a_traceback_on_request(
     assert debugged.exception is error
 
 
+def test_library_warnings_are_shown_after_success_and_dropped_before_an_error(
+    sim_workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A truncated FITS printed astropy's warning line before galtk's one error line."""
+    import warnings
+
+    from galtk.errors import StoreError
+
+    root = sim_workspace("ws")
+    outcomes = iter([None, StoreError("the file is truncated")])
+
+    def warning_then(*args: object, **kwargs: object) -> list:
+        warnings.warn("File may have been truncated", UserWarning, stacklevel=1)
+        failure = next(outcomes)
+        if failure is not None:
+            raise failure
+        return []
+
+    monkeypatch.setattr("galtk.pipeline.fetch.stage.fetch_workspace", warning_then)
+    with pytest.warns(UserWarning, match="truncated"):
+        assert runner.invoke(app, ["fetch", "-w", str(root)]).exit_code == 0
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        failed = runner.invoke(app, ["fetch", "-w", str(root)])
+    assert failed.exit_code == 1 and one_error_line(failed) == "Error: the file is truncated"
+    assert not shown
+
+
 def test_help_keeps_the_galtk_toml_table_names() -> None:
     """Rich markup once swallowed "[surveys.sdss]" in help texts, leaving "(default:  store)"."""
     import typer
