@@ -22,6 +22,7 @@ WORKING_COMMANDS = (
     "models",
     "crossmatch",
     "preprocess",
+    "degrade",
     "train",
     "translate",
     "evaluate",
