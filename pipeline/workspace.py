@@ -481,6 +481,9 @@ def init_workspace(
     target = root / CONFIG_NAME
     if target.exists() and not force:
         raise ConfigError(f"{target} already exists; use --force to replace it")
+    blocker = next((path for path in (root, *root.parents) if path.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise ConfigError(f"cannot create the workspace {root}: {blocker} is a file, not a directory")
     try:
         root.mkdir(parents=True, exist_ok=True)
         write_text_atomic(target, render_config(default_config(sim=sim, train=train)))

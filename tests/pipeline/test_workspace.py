@@ -80,6 +80,10 @@ def test_init_refuses_to_replace_an_existing_config(tmp_path: Path) -> None:
     assert (tmp_path / CONFIG_NAME).read_text() == "# mine\n"
     init_workspace(tmp_path, sim=True, force=True)
     assert "[surveys.sdss]" in (tmp_path / CONFIG_NAME).read_text()
+    (tmp_path / "afile").write_text("x")
+    for target in (tmp_path / "afile", tmp_path / "afile" / "ws"):  # once: "afile/galtk.toml: File exists"
+        with pytest.raises(ConfigError, match="afile is a file, not a directory"):
+            init_workspace(target, sim=True)
 
 
 def test_outputs_that_lead_out_of_the_workspace_are_refused(tmp_path: Path) -> None:

@@ -243,7 +243,7 @@ def test_bad_inputs_and_impossible_splits_are_refused(raw: tuple[Path, Path], tm
     assert not any(path.exists() for path in outputs.all())
     (tmp_path / "blocker.zarr").write_text("a file where the paired store should be")
     blocked = CrossmatchOutputs(tmp_path / "blocker.zarr", outputs.unpaired, outputs.summary)
-    with pytest.raises(StoreError, match="blocker.zarr exists and is not a galtk store"):
+    with pytest.raises(StoreError, match=r"blocker\.zarr exists and is not a galtk store"):
         crossmatch(*raw, blocked, settings=SETTINGS, overwrite=True)  # once: "not a summary file"
     with pytest.raises(ValueError, match="seed must not be negative, got -1"):
         CrossmatchSettings(seed=-1)  # once reported as "choose fewer test pairs"
