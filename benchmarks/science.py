@@ -37,7 +37,8 @@ Configurations (``--config``):
   training for every method (cli/demo.py ``FULL.train``: width 1/8, batches of 4 + 4 + 4, 800 iterations
   from 3e-3 divided by 2.5 every 160; ours: 50 iterations of step 1, then 800 of step 2; the GAN baselines
   from 1e-3 divided by 2.5 after 400, content weight 1e5, :data:`CPU_GAN_SCHEDULE`), on the CPU:
-  about 65 minutes on 2 CPU cores. The estimate comes from the trainer's seconds per iteration at these
+  46.5 minutes on 2 CPU cores, measured 2026-12-02 (docs/reproducing.md, section 4). An earlier estimate,
+  65 minutes, came from the trainer's seconds per iteration at these
   settings, measured over 4 iterations after a first one (one torch thread, the 2-core development machine
   shared with another training job; ``galtk demo``'s training, the same settings on 2 idle cores, gave the
   same 1.8 and 0.36 s for ours):

@@ -220,7 +220,7 @@ def _write_figures(root: Path, direction: str, outcomes: list[DirectionResult]) 
         originals.statistics.noise_sigma,
         {method: outcome.generated.noise_sigma for method, outcome in by_method.items()},
         bands,
-        title=f"{heading}: noise sigma (MAD of high-passed image)",
+        title=f"{heading}: per-pixel background noise sigma (MAD, sources masked)",
         sigma_true=originals.true_sigma,
     )
     first = outcomes[0].curves

@@ -40,7 +40,7 @@ SUMMARY_FIELDS: dict[str, str] = {
     "reference_noise_sum": "sigma: median summed noise amplitude, sum |noise| of one image (nanomaggies)",
     "flux_difference_ratio": "flux_difference_median / (sqrt(2) sigma); 1 = exact shapes, noise reproduced",
     "flux_difference_slope": "slope of log sum |generated - original| against log sum |original|; 0 = flat",
-    "noise_sigma_original": "median noise sigma of the originals (MAD of high-passed image; nanomaggies/px)",
+    "noise_sigma_original": "median background noise sigma per pixel of the originals (nanomaggies/px)",
     "noise_sigma_generated": "median noise sigma of the generated images (nanomaggies/px)",
     "noise_sigma_true": "median true noise sigma of the originals (nanomaggies/px; synthetic data)",
     "noise_ratio": "noise_sigma_generated / noise_sigma_original",
