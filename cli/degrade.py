@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import TaskID
 
-from galtk.cli import WorkspaceOption, console, cutout_progress, reports_errors
+from galtk.cli import StagedProgress, WorkspaceOption, console, cutout_progress, reports_errors
 from galtk.errors import UsageError
 
 if TYPE_CHECKING:
@@ -93,15 +92,15 @@ def degrade_command(
     target = ws.output(output or Path("data/degraded") / store.name, "--output")
     console.print(f"galtk degrade: {store} -> {target}", highlight=False)
     with cutout_progress() as progress:
-        tasks: list[TaskID] = []  # the bar appears with the first cutouts: a refusal prints its line alone
-
-        def advance(rows: int) -> None:
-            if not tasks:
-                tasks.append(progress.add_task("copy, then degrade", total=None))
-            progress.advance(tasks[0], rows)
-
+        stages = StagedProgress(progress)
         report = degrade_store(
-            store, target, settings, overwrite=overwrite, workers=workers, on_progress=advance
+            store,
+            target,
+            settings,
+            overwrite=overwrite,
+            workers=workers,
+            on_stage=stages.start,
+            on_progress=stages.advance,
         )
     skipped = ", ".join(f"{count} {reason}" for reason, count in report.skipped.items()) or "none"
     console.print(

@@ -135,6 +135,7 @@ def degrade_store(
     *,
     overwrite: bool = False,
     workers: int = 2,
+    on_stage: Callable[[str, int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> DegradeReport:
     """Write the paired store of (original, degraded) cutouts of the cutout store at ``source_path``.
@@ -151,8 +152,11 @@ def degrade_store(
         Replace an existing output.
     workers : int
         Threads degrading blocks of cutouts.
+    on_stage : callable, optional
+        Called with (stage description, number of cutouts) when the copy of the originals, then the
+        degrading, starts (as :func:`~galtk.pipeline.crossmatch.stage.crossmatch` calls it).
     on_progress : callable, optional
-        Called with the number of cutouts after each block (the copy of the originals, then the degrading).
+        Called with the number of cutouts after each block of the current stage.
 
     Returns
     -------
@@ -189,7 +193,7 @@ def degrade_store(
         staging = staging_path(output)
         remove_leftover(staging)
         try:
-            _write(source, rows, current, target, n_test, settings, staging, workers, on_progress)
+            _write(source, rows, current, target, n_test, settings, staging, workers, on_stage, on_progress)
             swap_in(staging, output)
         except BaseException:
             remove_leftover(staging)
@@ -267,6 +271,7 @@ def _write(
     settings: DegradeSettings,
     path: Path,
     workers: int,
+    on_stage: Callable[[str, int], None] | None,
     on_progress: Callable[[int], None] | None,
 ) -> None:
     split = np.where(np.arange(len(rows)) < len(rows) - n_test, "train", "test")
@@ -289,6 +294,8 @@ def _write(
     )
     members = {"split": split, "source_row": rows}
     original = _member(source, rows, paired.path / "original", keep_extras=True, record=record)
+    if on_stage:
+        on_stage("copy the originals", len(rows))
     copy_rows(source, rows, original, extras=members, workers=workers, on_progress=on_progress)
     degraded = _member(source, rows, paired.path / "degraded", keep_extras=False, record=record)
     chunk = degraded.schema.chunk_objects
@@ -312,6 +319,8 @@ def _write(
         )
         return start, batch
 
+    if on_stage:
+        on_stage("degrade", len(rows))
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="galtk-degrade") as pool:
         for start, batch in pool.map(block, starts):
             degraded.write_rows(start, batch)
