@@ -33,7 +33,5 @@ def _exit_with(parent: int) -> None:
         time.sleep(PARENT_CHECK_SECONDS)
         try:
             os.kill(parent, 0)
-        except ProcessLookupError:
-            os._exit(1)
-        except PermissionError:  # a process of another user took the PID: ours is gone as well
+        except (ProcessLookupError, PermissionError):  # gone, or its PID now another user's process
             os._exit(1)
