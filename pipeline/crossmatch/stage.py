@@ -51,8 +51,8 @@ from galtk.pipeline.replace import (
     staging_path,
     swap_in_together,
 )
-from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutStore, ExtraArray, is_store
-from galtk.pipeline.stores.paired import PairedStore, is_paired_store
+from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutStore, is_store
+from galtk.pipeline.stores.paired import SOURCE_ROW_EXTRA, SPLIT_EXTRA, PairedStore, is_paired_store
 
 if TYPE_CHECKING:
     from galtk.pipeline.workspace import Workspace
@@ -60,8 +60,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _SLAB_BYTES = 32 * 2**20
-SPLIT_EXTRA = ExtraArray("split", False, "str", "", "train or test")
-SOURCE_ROW_EXTRA = ExtraArray("source_row", False, "int64", "", "row of the object in its raw store")
 
 StageCallback = Callable[[str, int], None]
 ProgressCallback = Callable[[int], None]

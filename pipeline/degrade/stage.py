@@ -27,6 +27,7 @@ import numpy as np
 from scipy.signal import fftconvolve
 
 from galtk.errors import StoreError, UsageError
+from galtk.pipeline.crossmatch.matching import split_pairs
 from galtk.pipeline.crossmatch.subset import copy_rows
 from galtk.pipeline.degrade.noise import added_sigma, background_sigma
 from galtk.pipeline.degrade.psf import PSF_PROFILES, matching_kernel
@@ -45,14 +46,12 @@ from galtk.pipeline.stores.cutout_store import (
     ExtraArray,
     StoreSchema,
 )
-from galtk.pipeline.stores.paired import PairedStore, is_paired_store
+from galtk.pipeline.stores.paired import SOURCE_ROW_EXTRA, SPLIT_EXTRA, PairedStore, is_paired_store
 from galtk.pipeline.surveys import SURVEYS
 
 MEMBERS = ("original", "degraded")
 """Member names of the paired store: the target of a recovery first (the reference), then its input."""
 
-SPLIT_EXTRA = ExtraArray("split", False, "str", "", "train or test")
-SOURCE_ROW_EXTRA = ExtraArray("source_row", False, "int64", "", "row of the object in the source store")
 SHARPER_TARGET = "PSF already as wide as the target"
 """Why a cutout is left out when its PSF is, in some band, at least as wide as the target."""
 RECORD_EXTRAS = (
@@ -188,7 +187,7 @@ def degrade_store(
         if not wide_enough.all():
             skipped[SHARPER_TARGET] = int(np.count_nonzero(~wide_enough))
             rows, current, target = rows[wide_enough], current[wide_enough], target[wide_enough]
-        order, n_test = _split(rows, settings)
+        order, n_test = _split(rows, source.ids[rows], settings)
         rows, current, target = rows[order], current[order], target[order]
         staging = staging_path(output)
         remove_leftover(staging)
@@ -253,13 +252,17 @@ def _fwhms(source: CutoutStore, rows: np.ndarray, settings: DegradeSettings) -> 
     return current, target
 
 
-def _split(rows: np.ndarray, settings: DegradeSettings) -> tuple[np.ndarray, int]:
-    """An order of the rows putting the train pairs first, and the number of test pairs (at least 1)."""
+def _split(rows: np.ndarray, ids: np.ndarray, settings: DegradeSettings) -> tuple[np.ndarray, int]:
+    """An order of the rows putting the train pairs first, and the number of test pairs (at least 1).
+
+    The test pairs are drawn as the cross-match draws them (:func:`split_pairs`: seeded, independent of the
+    rows' order, one object never on both sides).
+    """
     n_test = min(len(rows) - 1, max(1, round(settings.test_fraction * len(rows)))) if len(rows) > 1 else 0
-    chosen = np.random.default_rng(settings.seed).permutation(len(rows))[:n_test]
     is_test = np.zeros(len(rows), dtype=bool)
-    is_test[chosen] = True
-    return np.concatenate([np.flatnonzero(~is_test), np.flatnonzero(is_test)]), n_test
+    if n_test:
+        is_test = split_pairs(ids, ids, n_test=n_test, seed=settings.seed)
+    return np.concatenate([np.flatnonzero(~is_test), np.flatnonzero(is_test)]), int(is_test.sum())
 
 
 def _write(

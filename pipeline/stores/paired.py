@@ -32,10 +32,14 @@ import zarr
 
 from galtk import __version__
 from galtk.errors import StoreError
-from galtk.pipeline.stores.cutout_store import CutoutStore, is_store
+from galtk.pipeline.stores.cutout_store import CutoutStore, ExtraArray, is_store
 
 PAIRED_FORMAT = "galtk-paired"
 PAIRED_FORMAT_VERSION = 1
+SPLIT_EXTRA = ExtraArray("split", False, "str", "", "train or test")
+"""The member stores' copy of the pair table's split."""
+SOURCE_ROW_EXTRA = ExtraArray("source_row", False, "int64", "", "row of the object in the store copied from")
+"""The row each member row was copied from (a raw store for the cross-match, the degraded store's source)."""
 
 
 class PairedStore:
