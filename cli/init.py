@@ -22,10 +22,10 @@ def init_command(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing galtk.toml.")] = False,
 ) -> None:
     """Create a workspace: DIRECTORY/galtk.toml with surveys, data paths and every command's defaults."""
-    from galtk.models.training.settings import TrainSettings, settings_to_dict
+    from galtk.models.methods import workspace_train_table
     from galtk.pipeline.workspace import init_workspace
 
-    path = init_workspace(directory, sim=sim, force=force, train=settings_to_dict(TrainSettings()))
+    path = init_workspace(directory, sim=sim, force=force, train=workspace_train_table())
     source = "the synthetic sky" if sim else "the SDSS and CFHTLS archives (needs object catalogs)"
     console.print(f"Wrote [bold]{path}[/bold] (data source: {source}).")
     hint = f"cd {directory} && galtk fetch" if directory != Path(".") else "galtk fetch"

@@ -24,7 +24,7 @@ def train_command(
             "--method",
             "-m",
             help="Method (ours = step 1 then step 2, ours-step1, ours-step2, pix2pix, ... cyclegan, augcgan;"
-            " or its number or paper letter). Default: \\[train] method.",
+            " or its number or paper letter; galaxygan on galtk degrade pairs). Default: \\[train] method.",
             show_default=False,
         ),
     ] = None,
@@ -92,6 +92,22 @@ def train_command(
     seed: Annotated[
         int | None, typer.Option("--seed", min=0, help="Seed of weights, batches and noise.")
     ] = None,
+    degraded: Annotated[
+        Path | None,
+        typer.Option(
+            "--degraded",
+            help="galaxygan: the galtk degrade store to train on (default: \\[train] degraded, else"
+            " data/degraded/NAME.zarr of the first survey).",
+            show_default=False,
+        ),
+    ] = None,
+    folds: Annotated[
+        int | None,
+        typer.Option("--folds", min=0, help="galaxygan: K-fold cross-validation (0: the store's split)."),
+    ] = None,
+    fold: Annotated[
+        int | None, typer.Option("--fold", min=0, help="galaxygan: the held-out fold, 0 to K - 1.")
+    ] = None,
     frozen_from: Annotated[
         Path | None,
         typer.Option(
@@ -130,6 +146,9 @@ def train_command(
         "log_every": log_every,
         "sample_every": sample_every,
         "seed": seed,
+        "degraded": None if degraded is None else str(degraded),
+        "folds": folds,
+        "fold": fold,
     }
     launch = prepare_workspace(ws, overrides=overrides, name=run, resume=resume, frozen_from=frozen_from)
     if not launch.context.is_main:

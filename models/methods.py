@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -34,6 +35,7 @@ from galtk.models.network_kinds import (
     patchgan_discriminators,
 )
 from galtk.models.networks.init import InitScheme
+from galtk.models.training.settings import TrainSettings, settings_to_dict
 from galtk.models.training.updates import (
     AUTOENCODERS,
     CONTENT_WEIGHT,
@@ -45,6 +47,8 @@ from galtk.models.training.updates import (
     AutoencodedImages,
     AutoencoderLoss,
     CfhtArray,
+    ConditionalDiscriminatorLoss,
+    ConditionalGeneratorLoss,
     DiscriminatorLoss,
     NoiseEmulatorLoss,
     Stage,
@@ -74,6 +78,11 @@ class Method:
         The generators take a latent code as a second input (AugCGAN): translations draw one per seed.
     listed : bool
         Shown by ``galtk models`` (False for the single steps of ``ours``, which share its networks).
+    pairs : {"crossmatch", "degraded"}
+        What it trains on: the cross-match outputs (SDSS and CFHT), or the (degraded, original) pairs of
+        one survey written by ``galtk degrade`` (``galaxygan``).
+    settings : tuple of (str, value)
+        ``[train]`` settings the method takes unless galtk.toml or a flag sets them (GalaxyGAN's optimiser).
     """
 
     name: str
@@ -83,6 +92,8 @@ class Method:
     stages: tuple[Stage, ...]
     latent_codes: bool = False
     listed: bool = True
+    pairs: Literal["crossmatch", "degraded"] = "crossmatch"
+    settings: tuple[tuple[str, Any], ...] = ()
 
     @property
     def cfht_array(self) -> CfhtArray:
@@ -188,6 +199,30 @@ AUGCGAN_STAGE = Stage(
         Update("G", (*GENERATORS, "E_X", "E_Y"), AugCGanGeneratorLoss(CONTENT_WEIGHT)),
     ),
 )
+GALAXYGAN_NETWORKS = (
+    NetworkSpec("G_REC", KINDS["unet-generator"], (image_shape(SDSS_SIZE),), image_shape(SDSS_SIZE)),
+    NetworkSpec(
+        "D_REC",
+        KINDS["conditional-patchgan"],
+        (image_shape(SDSS_SIZE), image_shape(SDSS_SIZE)),
+        ("B", 1, SDSS_SIZE // 8, SDSS_SIZE // 8),
+    ),
+)
+"""GalaxyGAN: G_REC recovers an original from its degraded copy, D_REC judges (degraded, image) pairs. Shapes
+are those of SDSS cutouts; both networks take any size (the PatchGAN, multiples of 8)."""
+GALAXYGAN_STAGE = Stage(
+    "train",
+    roles=_roles(GALAXYGAN_NETWORKS),
+    frozen=(),
+    cfht_array="rescaled",
+    updates=(
+        Update("D", ("D_REC",), ConditionalDiscriminatorLoss()),
+        Update("G", ("G_REC",), ConditionalGeneratorLoss()),
+    ),
+)
+GALAXYGAN_SETTINGS = (("learning_rate", 2e-4), ("beta1", 0.5), ("lr_decay_factor", 1.0), ("batch_size", 1))
+"""GalaxyGAN's optimiser (Adam, lr 2e-4, beta1 0.5, no decay); batch_size 1 keeps the unpaired draws, which
+its losses never read, small."""
 
 
 def _gan_stage(
@@ -258,6 +293,15 @@ METHODS: dict[str, Method] = {
             _gan_stage(CYCLEGAN_NETWORKS, "regridded", cycle=True),
         ),
         Method("augcgan", "(h) AugCGAN", ("10", "h"), AUGCGAN_NETWORKS, (AUGCGAN_STAGE,), latent_codes=True),
+        Method(
+            "galaxygan",
+            "GalaxyGAN (recovery)",
+            (),
+            GALAXYGAN_NETWORKS,
+            (GALAXYGAN_STAGE,),
+            pairs="degraded",
+            settings=GALAXYGAN_SETTINGS,
+        ),
     )
 }
 """Every method by canonical name. ``ours`` runs step 1 then step 2; ``ours-step1`` (alias ``1``) and
@@ -388,3 +432,10 @@ def build_networks(
         raise GaltkError(f"{spec.name} has no network {unknown[0]}")
     with torch.device(device) if device is not None else contextlib.nullcontext():
         return {role: kinds[role].build(bands, width, init) for role in roles or tuple(kinds)}
+
+
+def workspace_train_table() -> dict[str, Any]:
+    """``[train]`` as ``galtk init`` writes it: every setting's default, then a ``[train.METHOD]`` table
+    for each method with settings of its own (``galaxygan``)."""
+    tables = {method.name: dict(method.settings) for method in METHODS.values() if method.settings}
+    return {**settings_to_dict(TrainSettings()), **tables}

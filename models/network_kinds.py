@@ -20,6 +20,7 @@ from galtk.models.networks.discriminator import BandDiscriminator
 from galtk.models.networks.generators import CfhtToSdssGenerator, SdssToCfhtGenerator
 from galtk.models.networks.init import InitScheme
 from galtk.models.networks.noise_emulator import NoiseEmulator
+from galtk.models.networks.pix2pix import ConditionalPatchGan, UNetGenerator
 
 SDSS_SIZE = 64
 CFHT_SIZE = 136
@@ -46,7 +47,9 @@ class NetworkKind:
     factory : callable
         ``factory(bands=..., width=..., init=...)`` builds the network.
     spec_parameters : int
-        SPEC section 4's parameter count for 5 bands at width 1.
+        SPEC section 4's parameter count for 5 bands at width 1 (for GalaxyGAN's pix2pix networks, which
+        SPEC does not list, the count of the published architecture as built here, checked against its
+        formula in the tests).
     """
 
     name: str
@@ -65,6 +68,7 @@ def _latent_discriminator(*, bands: int, width: float, init: InitScheme) -> nn.M
 
 
 _NOT_IN_FIGURE = "SPEC 4 (not in Fig. 2)"
+_GALAXYGAN = "GalaxyGAN (pix2pix; not in SPEC)"
 
 KINDS: dict[str, NetworkKind] = {
     kind.name: kind
@@ -114,6 +118,14 @@ KINDS: dict[str, NetworkKind] = {
             _NOT_IN_FIGURE,
             _latent_discriminator,
             10_497,
+        ),
+        NetworkKind("unet-generator", "U-Net generator (pix2pix)", _GALAXYGAN, UNetGenerator, 29_247_877),
+        NetworkKind(
+            "conditional-patchgan",
+            "Conditional PatchGAN (pix2pix)",
+            _GALAXYGAN,
+            ConditionalPatchGan,
+            2_771_905,
         ),
     )
 }

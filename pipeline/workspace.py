@@ -434,7 +434,10 @@ def render_config(config: Config) -> str:
     for name in ("fetch", "crossmatch", "preprocess"):
         emit(name, name, dataclasses.asdict(getattr(config, name)))
     if config.train:
-        emit("train", "train", config.train)
+        tables = {key: value for key, value in config.train.items() if isinstance(value, dict)}
+        emit("train", "train", {key: value for key, value in config.train.items() if key not in tables})
+        for name, table in tables.items():
+            emit(f"train.{name}", None, table)
     return "\n".join(lines)
 
 

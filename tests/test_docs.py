@@ -26,7 +26,7 @@ import pytest
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
-from galtk.models.training.settings import TrainSettings, settings_to_dict
+from galtk.models.methods import workspace_train_table
 from galtk.pipeline.workspace import CONFIG_NAME, default_config, load_workspace, render_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -216,9 +216,12 @@ def test_relative_links_resolve() -> None:
 
 def test_configuration_reference_lists_every_key_with_its_default() -> None:
     text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
-    train = settings_to_dict(TrainSettings())  # written by galtk init
+    train = workspace_train_table()  # written by galtk init
     rendered = tomllib.loads(render_config(default_config(sim=True, train=train)))
     archive = tomllib.loads(render_config(default_config(sim=False, train=train)))
+    for tables in (rendered, archive):
+        for name in [key for key, value in tables["train"].items() if isinstance(value, dict)]:
+            tables[f"train.{name}"] = tables["train"].pop(name)
     sections = re.split(r"^## ", text, flags=re.MULTILINE)
     by_heading = {section.split("\n", 1)[0].strip("` \n"): section for section in sections[1:]}
     for table, values in rendered.items():

@@ -13,8 +13,7 @@ from torch import nn
 
 from galtk.models.networks.cyclegan import ResnetGenerator
 from galtk.models.networks.init import InitScheme, initialize
-from galtk.models.networks.layers import LEAKY_SLOPE, scaled_width
-from galtk.models.networks.norms import InstanceNorm
+from galtk.models.networks.layers import LEAKY_SLOPE, InstanceNorm, scaled_width
 
 LATENT_DIM = 32
 """Size of the latent codes of method h (``num_latent`` of the reference code)."""

@@ -15,8 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from galtk.models.networks.init import InitScheme, initialize
-from galtk.models.networks.layers import LEAKY_SLOPE, scaled_width
-from galtk.models.networks.norms import ConditionalInstanceNorm, InstanceNorm
+from galtk.models.networks.layers import LEAKY_SLOPE, ConditionalInstanceNorm, InstanceNorm, scaled_width
 
 NormFactory = Callable[[int], nn.Module]
 """Makes the normalisation that follows a convolution with the given number of output channels."""
@@ -61,8 +60,8 @@ class ConvThenNorm(nn.Module):
     conv : torch.nn.Module
         The convolution.
     norm : torch.nn.Module
-        :class:`~galtk.models.networks.norms.InstanceNorm`,
-        :class:`~galtk.models.networks.norms.ConditionalInstanceNorm` or :class:`torch.nn.Identity`.
+        :class:`~galtk.models.networks.layers.InstanceNorm`,
+        :class:`~galtk.models.networks.layers.ConditionalInstanceNorm` or :class:`torch.nn.Identity`.
     activate : bool, optional
         Apply LeakyReLU(0.2) between the convolution and the normalisation.
     """

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from galtk.errors import GaltkError
+from galtk.errors import ConfigError, GaltkError
 from galtk.models.methods import Method, resolve_method
+from galtk.models.training.batches.degraded_pairs import DegradedPairSources
 from galtk.models.training.batches.sources import StoreBatchSources
 from galtk.models.training.distributed import Distributed, from_environment
 from galtk.models.training.run import RunDirectory, RunPlan, plan_run, start_run
-from galtk.models.training.settings import TrainSettings, train_settings
+from galtk.models.training.settings import TrainSettings, method_tables, train_settings
 from galtk.models.training.trainer import BatchSources, TrainingObserver, TrainingReport, train
 from galtk.pipeline.locks import exclusive_lock
-from galtk.pipeline.workspace import Workspace, override_settings
+from galtk.pipeline.workspace import CONFIG_NAME, Workspace, override_settings
 
 
 @dataclass(frozen=True)
@@ -181,8 +182,14 @@ def prepare_workspace(
     -------
     Launch
     """
-    settings = override_settings(train_settings(workspace), **overrides)
-    chosen = resolve_method(settings.method)
+    chosen = resolve_method(override_settings(train_settings(workspace), **overrides).method)
+    for table in method_tables(workspace):
+        try:
+            resolve_method(table)
+        except GaltkError as error:
+            raise ConfigError(f"{workspace.root / CONFIG_NAME}: [train.{table}]: {error}") from None
+    settings = train_settings(workspace, method=chosen.name, defaults=dict(chosen.settings))
+    settings = override_settings(settings, **overrides)
     settings = override_settings(settings, method=chosen.name)
     request = LaunchRequest(
         method=chosen,
@@ -193,4 +200,16 @@ def prepare_workspace(
         resume=resume,
         frozen_from=workspace.resolve(frozen_from) if frozen_from is not None else None,
     )
-    return prepare(request, StoreBatchSources.of_workspace(workspace), context)
+    return prepare(request, _batch_sources(workspace, chosen, settings), context)
+
+
+def _batch_sources(workspace: Workspace, method: Method, settings: TrainSettings) -> BatchSources:
+    """The cross-match outputs, or for ``galaxygan`` the degrade store of ``[train] degraded``."""
+    if method.pairs == "crossmatch":
+        return StoreBatchSources.of_workspace(workspace)
+    if settings.degraded:
+        return DegradedPairSources(workspace.resolve(settings.degraded))
+    first = next(iter(workspace.config.surveys), None)
+    if first is None:
+        raise GaltkError("galtk.toml declares no survey; name the degrade store with --degraded")
+    return DegradedPairSources(workspace.root / "data" / "degraded" / workspace.store_path(first).name)

@@ -39,6 +39,7 @@ _DIRECTIONS = (
     ("cfht-to-sdss", "G_YX", "pair_cfht", "pair_sdss", "CFHT", "SDSS"),
     ("sdss-autoencoder", "A_X", "sdss", "sdss", "SDSS", "SDSS"),
     ("cfht-autoencoder", "A_Y", "cfht", "cfht", "CFHT", "CFHT"),
+    ("degraded-to-original", "G_REC", "pair_sdss", "pair_cfht", "degraded", "original"),
 )
 
 

@@ -9,6 +9,7 @@ schedule.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,10 @@ class TrainSettings:
     Emulators' update uses ``learning_rate * noise_lr_factor`` (1: the paper's single learning rate).
     ``content_weight`` weighs the content terms against the adversarial term in the GAN baselines (a-e, g,
     h; the paper's 1000); ours and ours-auto weigh their content terms by the noise instead.
+    ``degraded``, ``folds`` and ``fold`` are read by ``galaxygan`` only: the ``galtk degrade`` store it
+    trains on (empty: ``data/degraded/NAME.zarr`` of the first survey's raw store) and, with ``folds = K``
+    (at least 2), K-fold cross-validation: the run trains on every pair but those of fold ``fold``
+    (0 to K - 1) instead of the store's train split.
     """
 
     method: str = "ours"
@@ -69,6 +74,9 @@ class TrainSettings:
     generator_units: str = "noise"
     noise_lr_factor: float = 1.0
     content_weight: float = 1000.0
+    degraded: str = ""
+    folds: int = 0
+    fold: int = 0
 
     def __post_init__(self) -> None:
         counts = ("iterations", "batch_size", "batch_pairs", "lr_decay_every", "checkpoint_every")
@@ -102,6 +110,12 @@ class TrainSettings:
             raise ValueError(f"content_loss must be noise-weighted or mse, got {self.content_loss!r}")
         if self.generator_units not in ("noise", "rescaled"):
             raise ValueError(f"generator_units must be noise or rescaled, got {self.generator_units!r}")
+        if self.folds == 1 or self.folds < 0:
+            raise ValueError(f"folds must be 0 (the store's split) or at least 2, got {self.folds}")
+        if not 0 <= self.fold < max(1, self.folds):
+            raise ValueError(
+                f"fold must be in 0..{max(1, self.folds) - 1} (folds {self.folds}), got {self.fold}"
+            )
 
 
 OPERATIONAL_KEYS = frozenset(
@@ -138,17 +152,41 @@ def settings_from_dict(values: dict[str, Any], *, source: str) -> TrainSettings:
     return parse_settings(TrainSettings, values, source=source, where="train")
 
 
-def train_settings(workspace: Workspace) -> TrainSettings:
-    """``[train]`` of a workspace's galtk.toml.
+def train_settings(
+    workspace: Workspace, *, method: str | None = None, defaults: Mapping[str, Any] | None = None
+) -> TrainSettings:
+    """``[train]`` of a workspace's galtk.toml; for a method, with its own settings over it.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        The loaded workspace.
+    method : str, optional
+        A method's canonical name: its ``defaults``, then its ``[train.METHOD]`` table, replace the
+        keys of ``[train]``.
+    defaults : mapping, optional
+        The method's own settings (``Method.settings``).
 
     Raises
     ------
     ConfigError
-        If the table holds an unknown key or an invalid value.
+        If a table holds an unknown key or an invalid value.
     """
-    return parse_settings(
-        TrainSettings, workspace.config.train, source=str(workspace.root / CONFIG_NAME), where="train"
-    )
+    source = str(workspace.root / CONFIG_NAME)
+    table = {key: value for key, value in workspace.config.train.items() if not isinstance(value, dict)}
+    where = "train"
+    if method is not None:
+        own = workspace.config.train.get(method, {})
+        if not isinstance(own, dict):
+            raise ConfigError(f"{source}: [train] {method} must be a table of settings")
+        table = {**table, **dict(defaults or {}), **own}
+        where = f"train.{method}" if own else "train"
+    return parse_settings(TrainSettings, table, source=source, where=where)
+
+
+def method_tables(workspace: Workspace) -> list[str]:
+    """Names of the ``[train.NAME]`` tables of a workspace's galtk.toml."""
+    return [key for key, value in workspace.config.train.items() if isinstance(value, dict)]
 
 
 def changed_settings(old: TrainSettings, new: TrainSettings) -> list[str]:

@@ -18,12 +18,15 @@ SPEC_COUNTS = {
     "AugCGAN generator (CIN)": 8_095_237,
     "AugCGAN latent encoder": 3_931_232,
     "AugCGAN latent discriminator": 10_497,
+    "U-Net generator (pix2pix)": 29_247_877,
+    "Conditional PatchGAN (pix2pix)": 2_771_905,
 }
+"""SPEC section 4's counts, and those of GalaxyGAN's pix2pix networks (their formula: test_pix2pix.py)."""
 
 
 def test_every_row_matches_spec_section_4() -> None:
     rows = summarize()
-    assert len(rows) == 8 + 4 * 5 + 6 + 4 + 8
+    assert len(rows) == 8 + 4 * 5 + 6 + 4 + 8 + 2
     assert {row.network for row in rows} == set(SPEC_COUNTS)
     for row in rows:
         assert row.parameters.stored == SPEC_COUNTS[row.network] == row.spec_parameters

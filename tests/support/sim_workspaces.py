@@ -1,5 +1,5 @@
 """Synthetic-sky workspaces taken through the fetch, crossmatch and preprocess stages (the library calls of
-``galtk fetch``, ``crossmatch`` and ``preprocess``)."""
+``galtk fetch``, ``crossmatch`` and ``preprocess``), or through fetch and degrade."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from galtk.pipeline.crossmatch.stage import crossmatch_workspace
+from galtk.pipeline.degrade.stage import DegradeSettings, degrade_store
 from galtk.pipeline.fetch.stage import fetch_workspace
 from galtk.pipeline.preprocess.stage import preprocess_workspace
 from galtk.pipeline.synthetic.catalog import SimSkyParams
@@ -42,4 +43,37 @@ def write_sim_config(root: Path, *, n_objects: int = 100, seed: int = 5) -> Path
     config.sim_sky = dataclasses.replace(SimSkyParams(), n_objects=n_objects, seed=seed)
     root.mkdir(parents=True, exist_ok=True)
     (root / CONFIG_NAME).write_text(render_config(config), encoding="utf-8")
+    return root
+
+
+def degraded_sim_workspace(
+    root: Path, *, n_objects: int = 60, seed: int = 5, fwhm: float = 2.0, noise_scale: float = 1.0
+) -> Path:
+    """A synthetic-sky workspace whose SDSS cutouts are fetched and degraded to ``data/degraded/sdss.zarr``.
+
+    Parameters
+    ----------
+    root : Path
+        Workspace directory (created).
+    n_objects, seed : int
+        Size and seed of the synthetic sky.
+    fwhm : float
+        Target PSF FWHM of the degraded copies, arcsec.
+    noise_scale : float
+        ``[sim] noise_scale`` (0: noiseless images of the same galaxies and PSFs).
+
+    Returns
+    -------
+    Path
+        ``root``.
+    """
+    config = default_config(sim=True)
+    config.sim_sky = dataclasses.replace(SimSkyParams(), n_objects=n_objects, seed=seed)
+    config.sim_imaging = dataclasses.replace(config.sim_imaging, noise_scale=noise_scale)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / CONFIG_NAME).write_text(render_config(config), encoding="utf-8")
+    fetch_workspace(load_workspace(root), ["sdss"])
+    degrade_store(
+        root / "data/raw/sdss.zarr", root / "data/degraded/sdss.zarr", DegradeSettings(fwhm=(fwhm,))
+    )
     return root

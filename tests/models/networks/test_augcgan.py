@@ -5,8 +5,7 @@ import torch
 from torch import nn
 
 from galtk.models.networks.augcgan import LATENT_DIM, AugCGanGenerator, LatentDiscriminator, LatentEncoder
-from galtk.models.networks.layers import LEAKY_SLOPE
-from galtk.models.networks.norms import ConditionalInstanceNorm
+from galtk.models.networks.layers import LEAKY_SLOPE, ConditionalInstanceNorm
 
 TINY = 1 / 16
 

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from galtk.models.networks.cyclegan import CycleGanGenerator, PatchGanDiscriminator, UpsampleTransposedConv
-from galtk.models.networks.norms import InstanceNorm
+from galtk.models.networks.layers import InstanceNorm
 
 TINY = 1 / 16
 

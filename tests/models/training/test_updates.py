@@ -44,7 +44,8 @@ def _case_id(case: tuple[Method, Stage, Update]) -> str:
 
 
 def _batch(stage: Stage) -> TrainingBatch:
-    sdss, cfht = (32, 32) if stage.cfht_array == REGRIDDED else (16, 40)
+    same_grid = stage.cfht_array == REGRIDDED or "G_REC" in stage.roles  # galaxygan: one survey's pairs
+    sdss, cfht = (32, 32) if same_grid else (16, 40)
     return TrainingBatch(
         sdss=torch.randn(2, BANDS, sdss, sdss),
         cfht=torch.randn(3, BANDS, cfht, cfht),

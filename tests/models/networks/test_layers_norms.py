@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from galtk.models.networks.norms import ConditionalInstanceNorm, InstanceNorm, normalize_instances
+from galtk.models.networks.layers import ConditionalInstanceNorm, InstanceNorm, normalize_instances
 
 
 def test_instance_norm_gives_zero_mean_unit_variance_per_image_and_channel() -> None:
