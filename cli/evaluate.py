@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,10 +18,13 @@ from galtk.cli import (
     cutout_progress,
     reports_errors,
 )
+from galtk.errors import UsageError
 
 if TYPE_CHECKING:
     from galtk.models.evaluation import EvaluationResult
     from galtk.models.evaluation.criteria import CriterionOutcome
+    from galtk.models.recovery.stage import RecoveryOutcome
+    from galtk.pipeline.workspace import Workspace
 
 #: Report directory, relative to the workspace, when --output is not given.
 DEFAULT_OUTPUT = "reports/evaluation"
@@ -93,6 +97,15 @@ def evaluate_command(
         ),
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Images per forward pass.")] = 64,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            "--truth",
+            help="galaxygan: a store of the same cutouts without noise (the synthetic sky fetched with"
+            " \\[sim] noise_scale = 0), measured against as well as the originals.",
+            show_default=False,
+        ),
+    ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Evaluate trained methods on the test pairs and write an HTML report with figures, JSON and CSV.
@@ -102,12 +115,17 @@ def evaluate_command(
     shape (flux difference) and Fourier-map metrics per band, noise sigma (also against the true sigma of
     synthetic data), total and aperture photometry, and power spectra of the high-passed images. Several
     methods appear side by side. The report (index.html, metrics.json, metrics.csv, figures/) is written
-    atomically; an existing report is replaced only with --overwrite. See docs/evaluate.md.
+    atomically; an existing report is replaced only with --overwrite. See docs/evaluate.md. With --method
+    galaxygan, a GalaxyGAN run is compared with deconvolution on its held-out degrade pairs instead
+    (docs/recovery.md).
     """
     from galtk.models.evaluation.plan import plan_evaluation
     from galtk.pipeline.workspace import load_workspace
 
     ws = load_workspace(workspace)
+    if _is_recovery(method or ()):
+        _evaluate_recovery(ws, run, truth, output, overwrite, limit, device, batch_size)
+        return
     plan = plan_evaluation(
         ws,
         methods=method or (),
@@ -135,6 +153,71 @@ def evaluate_command(
         f"Report: [bold]{escape(str(outcome.report))}[/bold] (metrics.json, metrics.csv, figures/ beside it)",
         highlight=False,
     )
+
+
+def _is_recovery(methods: Sequence[str]) -> bool:
+    """True for ``--method galaxygan`` (alone: it is not evaluated on the cross-match's test pairs)."""
+    from galtk.models.methods import resolve_method
+
+    recovery = [name for name in methods if resolve_method(name).pairs == "degraded"]
+    if recovery and len(methods) > 1:
+        raise UsageError(
+            "--method galaxygan is evaluated on its degrade pairs, alone; evaluate it separately"
+        )
+    return bool(recovery)
+
+
+def _evaluate_recovery(
+    ws: Workspace,
+    run: list[str] | None,
+    truth: Path | None,
+    output: Path | None,
+    overwrite: bool,
+    limit: int | None,
+    device: str | None,
+    batch_size: int,
+) -> None:
+    """``galtk evaluate --method galaxygan``: the run against deconvolution, the claim's verdict per band."""
+    from galtk.models.recovery.stage import DEFAULT_OUTPUT as RECOVERY_OUTPUT
+    from galtk.models.recovery.stage import evaluate_recovery
+
+    if run and len(run) > 1:
+        raise UsageError("--method galaxygan evaluates one run at a time")
+    console.print("galtk evaluate: galaxygan against richardson-lucy and wiener")
+    with cutout_progress() as progress:
+        stages = StagedProgress(progress)
+        outcome = evaluate_recovery(
+            ws,
+            run=run[0] if run else None,
+            truth=truth,
+            output=output if output is not None else RECOVERY_OUTPUT,
+            overwrite=overwrite,
+            limit=limit,
+            device=device,
+            batch_size=batch_size,
+            on_stage=stages.start,
+            on_progress=stages.advance,
+        )
+    console.print(_recovery_table(outcome))
+    console.print(f"Report: [bold]{escape(str(outcome.report))}[/bold] (metrics.json, figures/ beside it)")
+
+
+def _recovery_table(outcome: RecoveryOutcome) -> Table:
+    """Per band and output, the median errors of size, ellipticity and Gini and the noise; the claim."""
+    reference = outcome.claim["reference"]
+    summary = outcome.summaries[reference]
+    table = Table(title=f"{len(outcome.pairs.rows)} held-out pairs against the {reference}: medians")
+    for column in ("band", "output", "|size err|", "|e err|", "|Gini err|", "noise/sigma", "GAN better"):
+        table.add_column(column, justify="left" if column in ("band", "output") else "right")
+    keys = ("median_abs_size_error", "median_abs_ellipticity_error", "median_abs_gini_error", "median_noise")
+    for band in outcome.pairs.bands:
+        holds = outcome.claim["bands"][band]["holds"]
+        verdict = "[green]yes[/green]" if holds else "[bold red]no[/bold red]"
+        for index, (name, bands) in enumerate(summary.items()):
+            cells = [f"{bands[band][key]:.3g}" for key in keys]
+            table.add_row(band if index == 0 else "", name, *cells, verdict if name == "galaxygan" else "")
+        table.add_section()
+    return table
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -73,6 +73,65 @@ def plot_image_grid(
     _show_mosaic(path, _mosaic(tiles), labels, heading, cmap="gray")
 
 
+def plot_image_rows(
+    path: Path,
+    rows: Sequence[tuple[str, np.ndarray]],
+    reference: np.ndarray,
+    sigma: np.ndarray,
+    *,
+    title: str,
+) -> None:
+    """Labelled rows of images of the same objects in one band, one column per object, one scale per object.
+
+    Each tile is ``asinh(x / (3 s))`` between -3 s and the maximum of ``reference`` (s: ``sigma`` of the
+    object), so every row of a column shares its scale.
+
+    Parameters
+    ----------
+    path : Path
+        PNG to write.
+    rows : sequence of (str, ndarray of shape (k, H, W))
+        Label and images of each row.
+    reference : ndarray, shape (k, H, W)
+        The images setting each column's scale.
+    sigma : ndarray, shape (k,)
+        Noise sigma of each object.
+    title : str
+        Figure title.
+    """
+    tiles = [
+        [_asinh_tile(images[i], reference[i], float(sigma[i])) for i in range(len(reference))]
+        for _, images in rows
+    ]
+    _show_mosaic(path, _mosaic(tiles), [label for label, _ in rows], title, cmap="gray")
+
+
+def plot_band_curves(
+    path: Path,
+    x: np.ndarray,
+    curves: Mapping[str, np.ndarray],
+    bands: Sequence[str],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+) -> None:
+    """One panel per band, one line per label (``curves[label]`` of shape (band, len(x))), log y axis."""
+    figure, panels = _band_panels(len(bands))
+    for index, (axes, band) in enumerate(zip(panels, bands, strict=True)):
+        for (label, values), colour in zip(curves.items(), _colours(), strict=False):
+            finite = np.isfinite(values[index]) & (values[index] > 0)
+            axes.plot(x[finite], values[index][finite], color=colour, label=label, linewidth=1.2)
+        axes.set_yscale("log")
+        axes.set_title(band, fontsize=9)
+        axes.set_xlabel(xlabel, fontsize=8)
+        axes.tick_params(labelsize=7)
+    panels[0].set_ylabel(ylabel, fontsize=8)
+    panels[-1].legend(fontsize=7)
+    figure.suptitle(title, fontsize=9)
+    _save(figure, path)
+
+
 def lupton_rgb(
     images: np.ndarray, bands: Sequence[str], *, stretch: float, q: float = LUPTON_Q
 ) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Degrade-to-train recovery (GalaxyGAN): the trained generator, its evaluation against deconvolution."""
