@@ -123,7 +123,8 @@ def translate_command(
     a trained run plus the target survey's emulated noise, returned to physical units; the output cube is
     centred on the input's centre, north up, at the target survey's pixel scale. A single input file that
     cannot be translated is an error; in batch mode (several inputs, a directory, a glob or a store) bad
-    inputs are skipped and listed. See docs/translate.md.
+    inputs are skipped and listed. See docs/translate.md. With --method galaxygan, cutouts are recovered
+    by a GalaxyGAN run instead, on their own survey's grid (docs/recovery.md).
     """
     from galtk.models.training.settings import resolve_device
     from galtk.models.translation.batch import TranslateSettings, translate_inputs
@@ -131,6 +132,9 @@ def translate_command(
     from galtk.models.translation.translator import find_checkpoint, load_translator
     from galtk.pipeline.surveys import BANDS
 
+    if method is not None and _recovers(method):
+        _recover(inputs, output, output_dir, units, run, checkpoint, overwrite, device, workspace)
+        return
     survey = None if direction is None else _input_survey(direction)
     batch = iter_inputs(inputs, survey=survey, units=units)
     _check_output(output, output_dir, samples, len(batch), overwrite)
@@ -153,16 +157,51 @@ def translate_command(
     else:
         with cutout_progress() as progress:
             task = progress.add_task("translate", total=len(batch))
-            outcome = translate_inputs(
-                translator,
-                batch,
-                settings=settings,
-                directory=directory,
-                output=output,
-                single=False,
-                advance=lambda done: progress.advance(task, done),
-            )
+            advance = lambda done: progress.advance(task, done)  # noqa: E731
+            options = {"directory": directory, "output": output, "advance": advance}
+            outcome = translate_inputs(translator, batch, settings=settings, single=False, **options)
             progress.update(task, completed=len(batch))
+    _print_outcome(outcome.written, outcome.skipped, output, directory)
+
+
+def _recovers(method: str) -> bool:
+    from galtk.models.methods import resolve_method
+
+    return resolve_method(method).pairs == "degraded"
+
+
+def _recover(
+    inputs: list[str],
+    output: Path | None,
+    output_dir: Path | None,
+    units: str | None,
+    run: str | None,
+    checkpoint: Path | None,
+    overwrite: bool,
+    device: str | None,
+    workspace: Path | None,
+) -> None:
+    """``galtk translate --method galaxygan``: recover the inputs with a GalaxyGAN run, one file each."""
+    from galtk.models.recovery.recoverer import find_recovery_checkpoint, load_recoverer
+    from galtk.models.recovery.translate import recover_inputs
+    from galtk.models.training.settings import resolve_device
+    from galtk.models.translation.cutout_inputs import iter_inputs
+
+    runs, default_device = _model_defaults(workspace, checkpoint)
+    path = checkpoint if checkpoint is not None else find_recovery_checkpoint(runs, run=run)
+    recoverer = load_recoverer(path, device=resolve_device(device or default_device))
+    batch = iter_inputs(inputs, units=units)  # each input's own survey: another survey's is refused
+    _check_output(output, output_dir, 1, len(batch), overwrite)
+    directory = output_dir if output_dir is not None else Path(".")
+    console.print(f"galtk translate: recover {len(batch)} cutout(s) with galaxygan ({path.name})")
+    options = {"directory": directory, "output": output, "overwrite": overwrite}
+    if len(inputs) == 1 and len(batch) == 1 and Path(inputs[0]).is_file():  # one cutout: no progress bar
+        outcome = recover_inputs(recoverer, batch, single=True, **options)
+    else:
+        with cutout_progress() as progress:
+            task = progress.add_task("recover", total=len(batch))
+            advance = lambda done: progress.advance(task, done)  # noqa: E731
+            outcome = recover_inputs(recoverer, batch, advance=advance, **options)
     _print_outcome(outcome.written, outcome.skipped, output, directory)
 
 

@@ -10,9 +10,9 @@ The primary HDU holds the cube (band, y, x) in float32 with:
   galtk reads the pair back as its ``adu_zp30`` unit);
 - ``SURVEY`` (grid, unit and noise of this survey), ``BANDS = 'u,g,r,i,z'`` and ``FILTER01``..``FILTER05``;
 - provenance: ``ORIGIN = 'galtk'``, ``GALTKVER``, ``DIRECTN``, ``METHOD``, ``CKPTSHA`` (SHA-256 of the
-  model checkpoint: 64 hex digits fill one card, so it carries no comment), ``SEED``, ``INPUT`` (long values
-  use the OGIP ``CONTINUE`` convention, declared by ``LONGSTRN``), ``DATE`` (UTC), and optionally
-  ``CKPTNAME`` and ``OBJECT``; ``CHECKSUM``/``DATASUM`` on every HDU.
+  model checkpoint: 64 hex digits fill one card, so it carries no comment), ``SEED`` (translations with
+  emulated noise), ``INPUT`` (long values use the OGIP ``CONTINUE`` convention, declared by ``LONGSTRN``),
+  ``DATE`` (UTC), and optionally ``CKPTNAME`` and ``OBJECT``; ``CHECKSUM``/``DATASUM`` on every HDU.
 
 An optional ``NOISELESS`` image extension holds the translation without emulated noise, with the same WCS
 and unit keywords. The file is written beside its path and renamed into place, so a reader never sees half
@@ -48,7 +48,7 @@ NOISELESS_EXTNAME = "NOISELESS"
 PROVENANCE_KEYWORDS: dict[str, tuple[str, str | None, bool]] = {
     "method": ("METHOD", "translation method", True),
     "checkpoint_sha256": ("CKPTSHA", None, True),
-    "seed": ("SEED", "random seed of the emulated noise", True),
+    "seed": ("SEED", "random seed of the emulated noise", False),
     "input": ("INPUT", "input file(s)", True),
     "checkpoint": ("CKPTNAME", "model checkpoint file", False),
     "object": ("OBJECT", "object identifier", False),
@@ -70,6 +70,7 @@ def write_translated(
     noiseless: np.ndarray | None = None,
     overwrite: bool = False,
     pixel_scale: float | None = None,
+    direction: str | None = None,
 ) -> Path:
     """Write a translated cutout (see the module docstring for the layout).
 
@@ -86,14 +87,18 @@ def write_translated(
     bands : sequence of str
         Band of each plane.
     provenance : mapping
-        ``method``, ``checkpoint_sha256`` (64 hex digits), ``seed`` (int) and ``input`` (file name(s)) are
-        required; ``checkpoint`` (file name) and ``object`` (identifier) are optional.
+        ``method``, ``checkpoint_sha256`` (64 hex digits) and ``input`` (file name(s)) are required;
+        ``seed`` (int; the noise seed of a stochastic translation), ``checkpoint`` (file name) and
+        ``object`` (identifier) are optional.
     noiseless : ndarray, optional
         The translation without noise, same shape, written as the ``NOISELESS`` extension.
     overwrite : bool
         Replace an existing file.
     pixel_scale : float, optional
         Pixel scale of the cube in arcsec (default: the target survey's).
+    direction : str, optional
+        ``DIRECTN`` (default: the translation into ``survey``, e.g. ``cfht2sdss``; ``sdss-recovery`` for a
+        recovered image of the same survey).
 
     Returns
     -------
@@ -122,6 +127,7 @@ def write_translated(
         provenance=provenance,
         noiseless=noiseless,
         pixel_scale=pixel_scale,
+        direction=direction,
     )
     buffer = io.BytesIO()
     hdus.writeto(buffer, checksum=True)
@@ -141,6 +147,7 @@ def translated_hdulist(
     provenance: Mapping[str, Any],
     noiseless: np.ndarray | None = None,
     pixel_scale: float | None = None,
+    direction: str | None = None,
 ) -> fits.HDUList:
     """The HDUs :func:`write_translated` writes, in memory (same parameters, without the file ones).
 
@@ -166,7 +173,7 @@ def translated_hdulist(
         survey=spec, centre=centre, bands=bands, size=data.shape[-1], pixel_scale=pixel_scale
     )
     primary = fits.PrimaryHDU(data, header=header.copy())
-    _add_provenance(primary.header, provenance, spec)
+    _add_provenance(primary.header, provenance, spec, direction)
     hdus = fits.HDUList([primary])
     if extra is not None:
         hdus.append(fits.ImageHDU(extra, header=header.copy(), name=NOISELESS_EXTNAME))
@@ -188,7 +195,9 @@ def _checked_cube(cube: np.ndarray, bands: Sequence[str], name: str) -> np.ndarr
     return data
 
 
-def _add_provenance(header: fits.Header, provenance: Mapping[str, Any], survey: SurveySpec) -> None:
+def _add_provenance(
+    header: fits.Header, provenance: Mapping[str, Any], survey: SurveySpec, direction: str | None
+) -> None:
     unknown = set(provenance) - set(PROVENANCE_KEYWORDS)
     if unknown:
         raise ValueError(
@@ -202,14 +211,17 @@ def _add_provenance(header: fits.Header, provenance: Mapping[str, Any], survey: 
     digest = str(provenance["checkpoint_sha256"]).lower()
     if not re.fullmatch(r"[0-9a-f]{64}", digest):
         raise ValueError(f"checkpoint_sha256 must be 64 hexadecimal digits, not {digest!r}")
-    seed = provenance["seed"]
+    seed = provenance.get("seed", 0)
     if not isinstance(seed, Integral) or isinstance(seed, bool):
         raise ValueError(f"seed must be an integer, not {seed!r}")
-    direction = next(name for name, (_, target) in DIRECTIONS.items() if target == survey.name)
+    if direction is None:
+        direction = next(name for name, (_, target) in DIRECTIONS.items() if target == survey.name)
     header["ORIGIN"] = ("galtk", "software that wrote this file")
     header["GALTKVER"] = (__version__, "galtk version")
     header["DIRECTN"] = (direction, "translation direction")
-    values = {**provenance, "checkpoint_sha256": digest, "seed": int(seed)}
+    values = {**provenance, "checkpoint_sha256": digest}
+    if "seed" in provenance:
+        values["seed"] = int(seed)
     for key, (keyword, comment, _) in PROVENANCE_KEYWORDS.items():
         if key in values:
             value = values[key] if isinstance(values[key], int) else str(values[key])

@@ -47,7 +47,13 @@ def write_sim_config(root: Path, *, n_objects: int = 100, seed: int = 5) -> Path
 
 
 def degraded_sim_workspace(
-    root: Path, *, n_objects: int = 60, seed: int = 5, fwhm: float = 2.0, noise_scale: float = 1.0
+    root: Path,
+    *,
+    n_objects: int = 60,
+    seed: int = 5,
+    fwhm: float = 2.0,
+    noise_scale: float = 1.0,
+    degrade: bool = True,
 ) -> Path:
     """A synthetic-sky workspace whose SDSS cutouts are fetched and degraded to ``data/degraded/sdss.zarr``.
 
@@ -61,6 +67,8 @@ def degraded_sim_workspace(
         Target PSF FWHM of the degraded copies, arcsec.
     noise_scale : float
         ``[sim] noise_scale`` (0: noiseless images of the same galaxies and PSFs).
+    degrade : bool
+        Degrade the fetched cutouts (False: fetch only, e.g. for the noiseless truth).
 
     Returns
     -------
