@@ -23,7 +23,7 @@ from galtk.models.methods import build_networks, resolve_method
 from galtk.models.training.checkpoint import checkpoint_holding, load_checkpoint
 from galtk.models.training.run import SNAPSHOT_NAME, latest_run
 from galtk.models.training.settings import TrainSettings, settings_from_dict
-from galtk.models.translation.translator import file_sha256
+from galtk.models.translation.translator import file_sha256, run_directory
 from galtk.pipeline.preprocess.transforms import inverse_rescale, rescale
 
 METHOD = "galaxygan"
@@ -112,13 +112,7 @@ def find_recovery_checkpoint(runs: Path, *, run: str | Path | None = None) -> Pa
         If there is no such run or it has no checkpoint yet.
     """
     if run is not None:
-        root = Path(run)
-        if not (root / SNAPSHOT_NAME).is_file() and (runs / root / SNAPSHOT_NAME).is_file():
-            root = runs / root
-        if not (root / SNAPSHOT_NAME).is_file():
-            raise TranslationError(
-                f"--run {run}: no run directory (with {SNAPSHOT_NAME}) there or under {runs}"
-            )
+        root = run_directory(runs, run)
     else:
         try:
             root = latest_run(runs, METHOD)

@@ -365,13 +365,7 @@ def find_checkpoint(
             raise TranslationError(f"--checkpoint {path}: no such file")
         return path
     if run is not None:
-        root = Path(run)
-        if not (root / SNAPSHOT_NAME).is_file() and (runs / root / SNAPSHOT_NAME).is_file():
-            root = runs / root
-        if not (root / SNAPSHOT_NAME).is_file():
-            raise TranslationError(
-                f"--run {run}: no run directory (with {SNAPSHOT_NAME}) there or under {runs}"
-            )
+        root = run_directory(runs, run)
     else:
         name = resolve_method(method or "ours").name
         try:
@@ -387,6 +381,22 @@ def find_checkpoint(
     raise TranslationError(
         f"run {root} has no checkpoint holding generators yet (ours translates after step 2 has started)"
     )
+
+
+def run_directory(runs: Path, run: str | Path) -> Path:
+    """The run directory ``--run`` names: a path holding ``run.json``, or a run's name under ``runs``.
+
+    Raises
+    ------
+    TranslationError
+        If neither holds a ``run.json``.
+    """
+    root = Path(run)
+    if not (root / SNAPSHOT_NAME).is_file() and (runs / root / SNAPSHOT_NAME).is_file():
+        root = runs / root
+    if not (root / SNAPSHOT_NAME).is_file():
+        raise TranslationError(f"--run {run}: no run directory (with {SNAPSHOT_NAME}) there or under {runs}")
+    return root
 
 
 def load_translator(
