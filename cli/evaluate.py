@@ -106,6 +106,14 @@ def evaluate_command(
             show_default=False,
         ),
     ] = None,
+    tune: Annotated[
+        str,
+        typer.Option(
+            "--tune",
+            help="galaxygan: what the deconvolutions' regularisation minimises on training pairs: morphology"
+            " (size, ellipticity and Gini errors) or mse.",
+        ),
+    ] = "morphology",
     workspace: WorkspaceOption = None,
 ) -> None:
     """Evaluate trained methods on the test pairs and write an HTML report with figures, JSON and CSV.
@@ -124,7 +132,7 @@ def evaluate_command(
 
     ws = load_workspace(workspace)
     if _is_recovery(method or ()):
-        _evaluate_recovery(ws, run, truth, output, overwrite, limit, device, batch_size)
+        _evaluate_recovery(ws, run, truth, output, overwrite, limit, device, batch_size, tune)
         return
     plan = plan_evaluation(
         ws,
@@ -176,6 +184,7 @@ def _evaluate_recovery(
     limit: int | None,
     device: str | None,
     batch_size: int,
+    tune: str,
 ) -> None:
     """``galtk evaluate --method galaxygan``: the run against deconvolution, the claim's verdict per band."""
     from galtk.models.recovery.stage import DEFAULT_OUTPUT as RECOVERY_OUTPUT
@@ -195,6 +204,7 @@ def _evaluate_recovery(
             limit=limit,
             device=device,
             batch_size=batch_size,
+            tune=tune,
             on_stage=stages.start,
             on_progress=stages.advance,
         )

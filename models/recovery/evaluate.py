@@ -20,10 +20,18 @@ from typing import Any
 import numpy as np
 
 from galtk.errors import GaltkError, StoreError
-from galtk.models.recovery.measure import MEASURES, compare, footprint, power_in_bands, radial_power, shape
+from galtk.models.recovery.measure import (
+    MEASURES,
+    compare,
+    footprint,
+    morphology_score,
+    power_in_bands,
+    radial_power,
+    shape,
+)
 from galtk.models.recovery.recoverer import METHOD, Recoverer
 from galtk.models.training.batches.degraded_pairs import DEGRADED, ORIGINAL, held_out_rows, open_degrade_store
-from galtk.pipeline.degrade.deconvolution import DECONVOLUTIONS, choose_regularisation, deconvolve
+from galtk.pipeline.degrade.deconvolution import DECONVOLUTIONS, choose_regularisation, deconvolve, mse_score
 from galtk.pipeline.degrade.psf import matching_kernel
 from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutStore
 
@@ -32,6 +40,8 @@ DEGRADED_OUTPUT = "degraded"
 OUTPUTS: tuple[str, ...] = (DEGRADED_OUTPUT, METHOD, *DECONVOLUTIONS)
 """Every recovery compared, in report order."""
 REFERENCES: tuple[str, ...] = ("original", "truth")
+TUNE_CRITERIA: tuple[str, ...] = ("morphology", "mse")
+"""What the deconvolutions' regularisation is chosen to minimise on the training pairs."""
 
 
 @dataclass
@@ -168,9 +178,21 @@ def _truth_images(path: Path, ids: np.ndarray, bands: tuple[str, ...]) -> np.nda
 
 
 def choose_deconvolutions(
-    store_path: Path, recoverer: Recoverer, pairs: HeldOutPairs, *, tune_objects: int
+    store_path: Path,
+    recoverer: Recoverer,
+    pairs: HeldOutPairs,
+    *,
+    tune_objects: int,
+    tune: str = "morphology",
 ) -> dict[str, dict[str, Any]]:
-    """Per deconvolution and band, the regularisation chosen on up to ``tune_objects`` training pairs."""
+    """Per deconvolution and band, the regularisation chosen on up to ``tune_objects`` training pairs.
+
+    ``tune`` is what the choice minimises against the originals: ``morphology``
+    (:func:`~galtk.models.recovery.measure.morphology_score`, the claim's measures) or ``mse``
+    (:func:`~galtk.pipeline.degrade.deconvolution.mse_score`).
+    """
+    if tune not in TUNE_CRITERIA:
+        raise GaltkError(f"unknown tuning criterion {tune!r}; known: {', '.join(TUNE_CRITERIA)}")
     store = open_degrade_store(store_path)
     held = set(held_out_rows(store, recoverer.settings).tolist())
     training = np.array([row for row in range(store.n_pairs) if row not in held], dtype=np.int64)
@@ -190,8 +212,16 @@ def choose_deconvolutions(
     for b, band in enumerate(pairs.bands):
         kernels = [matching_kernel(before[k, b], after[k, b], profile) for k in range(len(training))]
         for name in DECONVOLUTIONS:
-            choice = choose_regularisation(name, original[:, b], degraded[:, b], kernels, sigma[:, b])
-            chosen[name][band] = {"parameter": choice.parameter, "training_errors": choice.errors}
+            score = morphology_score if tune == "morphology" else mse_score
+            choice = choose_regularisation(
+                name, original[:, b], degraded[:, b], kernels, sigma[:, b], score=score
+            )
+            at_edge = choice.parameter in (min(choice.errors), max(choice.errors))
+            chosen[name][band] = {
+                "parameter": choice.parameter,
+                "training_errors": choice.errors,
+                "at_edge": at_edge,
+            }
     return chosen
 
 
@@ -281,7 +311,12 @@ def summarise(
                 statistic = np.abs(column) if measure.endswith("_error") else column
                 key = f"median_abs_{measure}" if measure.endswith("_error") else f"median_{measure}"
                 row[key] = float(np.median(statistic)) if len(column) else float("nan")
-            spectrum = np.nanmedian(spectra[output][:, b], axis=0) if row["objects"] else np.full(16, np.nan)
-            row.update(power_in_bands(spectrum))
+            row.update(power_in_bands(median_spectrum(spectra[output][:, b])))
             summary[output][band] = row
     return summary
+
+
+def median_spectrum(spectra: np.ndarray) -> np.ndarray:
+    """Median over objects (axis 0) of the spectra measured in full (NaN where none was)."""
+    finite = np.isfinite(spectra).all(axis=-1)
+    return np.median(spectra[finite], axis=0) if finite.any() else np.full(spectra.shape[-1], np.nan)

@@ -147,7 +147,29 @@ def radial_power(residual: np.ndarray, sigma: float, bins: int = 16) -> np.ndarr
 def power_in_bands(spectrum: np.ndarray) -> dict[str, float]:
     """Mean of a :func:`radial_power` spectrum in each of :data:`POWER_BANDS`, keyed ``power_LO-HI``."""
     edges = (np.arange(len(spectrum)) + 0.5) / len(spectrum)
-    return {
-        f"power_{low:g}-{high:g}": float(np.nanmean(spectrum[(edges >= low) & (edges < high)]))
-        for low, high in POWER_BANDS
-    }
+    powers = {}
+    for low, high in POWER_BANDS:
+        ring = spectrum[(edges >= low) & (edges < high)]
+        ring = ring[np.isfinite(ring)]
+        powers[f"power_{low:g}-{high:g}"] = float(np.mean(ring)) if len(ring) else float("nan")
+    return powers
+
+
+def morphology_score(image: np.ndarray, original: np.ndarray, sigma: float) -> float:
+    """How far ``image``'s shape is from ``original``'s: |size error| + |ellipticity error| + |Gini error|.
+
+    Measured in the original's footprint (:func:`footprint`); NaN when nothing is detected there. The score
+    the deconvolutions are tuned with by default, the measures of the seed's claim.
+    """
+    segment = footprint(original, sigma)
+    if segment is None:
+        return float("nan")
+    reference = shape(original, segment)
+    if not (reference.flux > 0 and reference.size > 0):
+        return float("nan")
+    measured = shape(image, segment)
+    return (
+        abs(measured.size / reference.size - 1.0)
+        + abs(measured.ellipticity - reference.ellipticity)
+        + abs(measured.gini - reference.gini)
+    )

@@ -20,7 +20,7 @@ import numpy as np
 from galtk import __version__
 from galtk.errors import EvaluationError
 from galtk.models.evaluation.figures import plot_band_curves, plot_image_rows
-from galtk.models.recovery.evaluate import OUTPUTS, RecoveryResults
+from galtk.models.recovery.evaluate import OUTPUTS, RecoveryResults, median_spectrum
 from galtk.models.recovery.measure import MORPHOLOGY
 from galtk.models.recovery.recoverer import METHOD
 from galtk.pipeline.degrade.deconvolution import DECONVOLUTIONS
@@ -100,6 +100,16 @@ def markdown_tables(document: dict[str, Any]) -> str:
                 cells = [f"{row[key]:.3g}" if np.isfinite(row[key]) else "-" for key, _ in COLUMNS]
                 lines.append(f"| {output} | {row['objects']} | " + " | ".join(cells) + " |")
             lines.append("")
+    tuned_on = document["run"]["deconvolutions_tuned_on"]
+    lines.append(f"## The deconvolutions' regularisation, chosen on training pairs (by {tuned_on})")
+    lines.append("")
+    for name, bands in document["regularisation"].items():
+        chosen = ", ".join(
+            f"{band} {entry['parameter']:g}" + (" (edge of the candidates)" if entry["at_edge"] else "")
+            for band, entry in bands.items()
+        )
+        lines.append(f"- {name}: {chosen}")
+    lines.append("")
     claim = document["claim"]
     lines.append(f"## The claim, against the {claim['reference']}")
     lines.append("")
@@ -205,11 +215,10 @@ def _figures(root: Path, results: RecoveryResults, reference: str) -> dict[str, 
         figures[f"examples_{band}"] = name
     rings = next(iter(results.spectra[reference].values())).shape[-1]
     frequency = (np.arange(rings) + 0.5) / rings
-    with np.errstate(all="ignore"):
-        curves = {
-            output: np.array([_nanmedian(spectra[:, b]) for b in range(len(pairs.bands))])
-            for output, spectra in results.spectra[reference].items()
-        }
+    curves = {
+        output: np.array([median_spectrum(spectra[:, b]) for b in range(len(pairs.bands))])
+        for output, spectra in results.spectra[reference].items()
+    }
     plot_band_curves(
         root / "figures/residual_power.png",
         frequency,
@@ -221,11 +230,6 @@ def _figures(root: Path, results: RecoveryResults, reference: str) -> dict[str, 
     )
     figures["residual_power"] = "figures/residual_power.png"
     return figures
-
-
-def _nanmedian(values: np.ndarray) -> np.ndarray:
-    finite = np.isfinite(values).all(axis=-1)
-    return np.median(values[finite], axis=0) if finite.any() else np.full(values.shape[-1], np.nan)
 
 
 def _finite(value: Any) -> Any:

@@ -48,6 +48,7 @@ def evaluate_recovery(
     device: str | None = None,
     batch_size: int = 64,
     tune_objects: int = TUNE_OBJECTS,
+    tune: str = "morphology",
     on_stage: Callable[[str, int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> RecoveryOutcome:
@@ -73,6 +74,9 @@ def evaluate_recovery(
         Images per forward pass.
     tune_objects : int
         Training pairs the deconvolutions' regularisation is chosen on.
+    tune : {"morphology", "mse"}
+        What that choice minimises against the originals: the claim's shape errors, or the mean squared
+        error.
     on_stage, on_progress : callable, optional
         Called with (stage, count) when a stage starts and with a count as it advances.
 
@@ -88,13 +92,13 @@ def evaluate_recovery(
     store = Path(recoverer.data["degraded"])
     pairs = held_out_pairs(store, recoverer, truth=workspace.resolve(truth) if truth else None, limit=limit)
     if on_stage:
-        on_stage("choose the deconvolutions' regularisation", 0)
-    regularisation = choose_deconvolutions(store, recoverer, pairs, tune_objects=tune_objects)
+        on_stage(f"choose the deconvolutions' regularisation ({tune})", 0)
+    regularisation = choose_deconvolutions(store, recoverer, pairs, tune_objects=tune_objects, tune=tune)
     if on_stage:
         on_stage("recover", len(pairs.rows))
     outputs = recover_all(pairs, recoverer, regularisation, batch_size=batch_size, on_progress=on_progress)
     if on_stage:
-        on_stage("measure", len(pairs.rows))
+        on_stage("measure", len(pairs.rows) * (1 if pairs.truth is None else 2))
     values, spectra = measure_recoveries(pairs, outputs, on_progress=on_progress)
     summaries = {name: summarise(values[name], spectra[name], pairs.bands) for name in values}
     record = {
@@ -105,6 +109,7 @@ def evaluate_recovery(
         "degraded": str(store),
         "folds": recoverer.settings.folds,
         "fold": recoverer.settings.fold,
+        "deconvolutions_tuned_on": tune,
     }
     results = RecoveryResults(pairs, values, spectra, outputs, regularisation, record)
     held_out = (

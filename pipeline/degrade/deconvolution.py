@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 DECONVOLUTIONS: tuple[str, ...] = ("richardson-lucy", "wiener")
-RICHARDSON_LUCY_ITERATIONS: tuple[int, ...] = (2, 5, 10, 20, 50, 100)
+RICHARDSON_LUCY_ITERATIONS: tuple[int, ...] = (1, 2, 3, 5, 10, 20, 50, 100)
 """Candidate iterations of Richardson-Lucy (more iterations sharpen more and amplify the noise more)."""
-WIENER_BALANCES: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+WIENER_BALANCES: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 """Candidate balances of the Wiener filter (the noise-to-signal regularisation; larger is smoother)."""
 
 
@@ -89,8 +89,8 @@ class Choice:
     parameter : float
         The chosen iterations (Richardson-Lucy) or balance (Wiener).
     errors : dict of float to float
-        Per candidate, the median over the training cutouts of the mean squared error against the
-        original, in units of the original's noise variance.
+        Per candidate, the median over the training cutouts of its score against the original (by default
+        the mean squared error in units of the original's noise variance).
     """
 
     method: str
@@ -106,6 +106,7 @@ def choose_regularisation(
     noise_sigmas: Sequence[float],
     candidates: Sequence[float] | None = None,
     on_candidate: Callable[[float], None] | None = None,
+    score: Callable[[np.ndarray, np.ndarray, float], float] | None = None,
 ) -> Choice:
     """The candidate regularisation whose deconvolutions of training bands come closest to the originals.
 
@@ -120,6 +121,9 @@ def choose_regularisation(
         Default: :data:`RICHARDSON_LUCY_ITERATIONS` or :data:`WIENER_BALANCES`.
     on_candidate : callable, optional
         Called with each candidate after it is scored.
+    score : callable, optional
+        ``score(deconvolved, original, sigma)``, lower is closer (NaN: not scored); the default is
+        :func:`mse_score`. The median over the training bands ranks the candidates.
 
     Returns
     -------
@@ -129,14 +133,20 @@ def choose_regularisation(
         candidates = RICHARDSON_LUCY_ITERATIONS if method == "richardson-lucy" else WIENER_BALANCES
     if not len(originals) or not (len(originals) == len(degraded) == len(kernels) == len(noise_sigmas)):
         raise ValueError("give one original, degraded image, kernel and noise sigma per training band")
+    score = score or mse_score
     errors: dict[float, float] = {}
     for candidate in candidates:
         scores = [
-            float(np.mean((deconvolve(method, image, kernel, candidate) - original) ** 2) / sigma**2)
+            score(deconvolve(method, image, kernel, candidate), original, sigma)
             for original, image, kernel, sigma in zip(originals, degraded, kernels, noise_sigmas, strict=True)
         ]
-        errors[float(candidate)] = float(np.median(scores))
+        errors[float(candidate)] = float(np.nanmedian(scores)) if np.isfinite(scores).any() else float("inf")
         if on_candidate:
             on_candidate(float(candidate))
     best = min(errors, key=errors.__getitem__)
     return Choice(method, best, errors)
+
+
+def mse_score(deconvolved: np.ndarray, original: np.ndarray, sigma: float) -> float:
+    """Mean squared error of a deconvolved band against its original, in units of the noise variance."""
+    return float(np.mean((deconvolved - original) ** 2) / sigma**2)

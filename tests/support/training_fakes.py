@@ -112,9 +112,7 @@ class FakeBatchSources:
     def __call__(self, stage: Stage, context: Distributed, settings: TrainSettings) -> FakeBatches:
         return FakeBatches(rank=context.rank, shared=self.shared, batch=self.batch)
 
-    def open_all(
-        self, method: Method, context: Distributed, settings: TrainSettings
-    ) -> list[FakeBatches]:
+    def open_all(self, method: Method, context: Distributed, settings: TrainSettings) -> list[FakeBatches]:
         return [self(stage, context, settings) for stage in method.stages]
 
     def describe(self) -> dict[str, str]:

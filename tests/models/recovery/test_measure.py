@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from galtk.models.recovery.measure import compare, footprint, power_in_bands, radial_power, shape
+from galtk.models.recovery.measure import (
+    compare,
+    footprint,
+    morphology_score,
+    power_in_bands,
+    radial_power,
+    shape,
+)
 
 
 def _gaussian(sigma_x: float, sigma_y: float, flux: float = 100.0, size: int = 64) -> np.ndarray:
@@ -52,3 +59,13 @@ def test_residual_power_is_one_for_white_noise_and_low_for_smooth_residuals() ->
     assert np.allclose(spectra, 1.0, atol=0.1)
     smooth = power_in_bands(radial_power(_gaussian(6.0, 6.0), 0.01))
     assert smooth["power_0-0.25"] > 1e6 * smooth["power_0.5-1"]
+
+
+def test_morphology_score_is_zero_on_the_original_and_grows_with_blur() -> None:
+    from scipy import ndimage
+
+    original = _gaussian(3.0, 1.5)
+    slightly, much = (ndimage.gaussian_filter(original, width) for width in (0.7, 2.0))
+    assert morphology_score(original, original, 1e-3) == 0.0
+    assert 0 < morphology_score(slightly, original, 1e-3) < morphology_score(much, original, 1e-3)
+    assert np.isnan(morphology_score(original, np.zeros((64, 64)), 1.0))

@@ -42,3 +42,20 @@ def test_the_regularisation_is_chosen_on_training_pairs_by_their_error() -> None
     assert set(choice.errors) == {1e-4, 0.03, 10.0} and choice.parameter != 10.0
     with pytest.raises(ValueError, match="unknown deconvolution"):
         deconvolve("blind", degraded[0], kernels[0], 1)
+
+
+def test_the_choice_follows_the_score_it_is_given() -> None:
+    pairs = [_pair(seed) for seed in range(2)]
+    originals, degraded, kernels = (list(items) for items in zip(*pairs, strict=True))
+
+    def smoothest(deconvolved: np.ndarray, original: np.ndarray, sigma: float) -> float:
+        return float(np.abs(np.diff(deconvolved, axis=0)).mean())  # prefers the smoothest output
+
+    choice = choose_regularisation(
+        "richardson-lucy", originals, degraded, kernels, [0.02] * 2, candidates=(1, 5, 30), score=smoothest
+    )
+    assert choice.parameter == 1
+    scored = choose_regularisation(
+        "richardson-lucy", originals, degraded, kernels, [0.02] * 2, candidates=(1, 5, 30)
+    )
+    assert scored.parameter != 1 and scored.errors[scored.parameter] < scored.errors[1.0]
