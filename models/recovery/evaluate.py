@@ -130,6 +130,11 @@ def held_out_pairs(
     if tuple(schema.bands) != recoverer.bands:
         raise GaltkError(f"the run was trained on bands {recoverer.bands}, {store_path} has {schema.bands}")
     settings = store.attrs["degrade"]
+    if recoverer.data.get("degrade") not in (None, settings):
+        raise StoreError(
+            f"{store_path} was degraded again since the run trained on it (settings {settings}, the run's"
+            f" {recoverer.data['degrade']}): its held-out pairs may be ones the run trained on; train again"
+        )
     before = (
         np.asarray(degraded_store.extra("psf_fwhm_before"), dtype=np.float64)[usable] / schema.pixel_scale
     )

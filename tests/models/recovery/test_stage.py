@@ -89,3 +89,18 @@ def test_the_command_prints_the_claim_per_band_and_refuses_mixed_methods(
     assert (tmp_path / "r/summary.md").is_file()
     mixed = runner.invoke(app, ["evaluate", "-w", str(root), "-m", "galaxygan", "-m", "ours"])
     assert mixed.exit_code == 1 and "evaluate it separately" in one_error_line(mixed)
+
+
+def test_a_store_degraded_again_with_other_settings_is_refused(trained: tuple[Path, Path, str]) -> None:
+    import dataclasses
+
+    from galtk.models.recovery.evaluate import held_out_pairs
+    from galtk.models.recovery.recoverer import find_recovery_checkpoint, load_recoverer
+
+    root, _, run = trained
+    recoverer = load_recoverer(find_recovery_checkpoint(root / "runs", run=run))
+    store = root / "data/degraded/sdss.zarr"
+    assert len(held_out_pairs(store, recoverer, limit=2).rows) == 2
+    other = dataclasses.replace(recoverer, data={**recoverer.data, "degrade": {"fwhm": [3.0]}})
+    with pytest.raises(StoreError, match="degraded again since the run trained"):
+        held_out_pairs(store, other)
