@@ -19,14 +19,29 @@ def init_command(
     sim: Annotated[
         bool, typer.Option("--sim", help="Use the built-in synthetic sky as the data source of both surveys.")
     ] = False,
+    surveys: Annotated[
+        str | None,
+        typer.Option(
+            "--surveys",
+            help="Built-in surveys to describe, comma-separated (sdss, cfht, dss2, 2mass, galex, sdss9, ps1, "
+            "legacy, unwise).",
+            show_default="sdss,cfht",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing galtk.toml.")] = False,
 ) -> None:
-    """Create a workspace: DIRECTORY/galtk.toml with surveys, data paths and every command's defaults."""
+    """Create a workspace: DIRECTORY/galtk.toml with surveys, data paths and every command's defaults.
+
+    Without --surveys it describes the paper's SDSS and CFHTLS; with it, any built-in surveys (e.g. --surveys
+    dss2,2mass,galex,sdss9 for multi-input translation).
+    """
     from galtk.models.methods import workspace_train_table
     from galtk.pipeline.workspace import init_workspace
 
-    path = init_workspace(directory, sim=sim, force=force, train=workspace_train_table())
-    source = "the synthetic sky" if sim else "the SDSS and CFHTLS archives (needs object catalogs)"
+    names = [name.strip().lower() for name in surveys.split(",")] if surveys is not None else None
+    path = init_workspace(directory, sim=sim, force=force, train=workspace_train_table(), surveys=names)
+    archives = "the SDSS and CFHTLS archives" if names is None else "their archives"
+    source = "the synthetic sky" if sim else f"{archives} (needs object catalogs)"
     console.print(f"Wrote [bold]{path}[/bold] (data source: {source}).")
     hint = f"cd {directory} && galtk fetch" if directory != Path(".") else "galtk fetch"
     console.print(f"Next: [bold]{hint}[/bold]", highlight=False)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -31,11 +32,14 @@ from galtk.pipeline.fetch.settings import FetchSettings
 from galtk.pipeline.preprocess.settings import PreprocessSettings
 from galtk.pipeline.replace import write_text_atomic
 from galtk.pipeline.sources.settings import SurveySettings
-from galtk.pipeline.surveys import SURVEYS, SurveySpec, get_survey
+from galtk.pipeline.surveys import PRESETS, SURVEYS, HipsBands, SurveySpec, get_survey, with_bands
+from galtk.pipeline.surveys.spec import NANOMAGGY_ZEROPOINT, nanomaggies_per_count
 from galtk.pipeline.synthetic.catalog import SimSkyParams
 from galtk.pipeline.synthetic.source import SimImagingParams
 
 CONFIG_NAME = "galtk.toml"
+#: What a survey's name may look like: it names its table, its store and its command-line choices.
+SURVEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 T = TypeVar("T")
 #: Test share of the paper's pairs (2,500 of 5,057), the default split of synthetic-sky workspaces.
 SIM_TEST_FRACTION = 0.4944
@@ -96,33 +100,58 @@ _SECTION_COMMENTS = {
 }
 
 
-def default_config(*, sim: bool, train: dict[str, Any] | None = None) -> Config:
+def default_config(
+    *, sim: bool, train: dict[str, Any] | None = None, surveys: list[str] | None = None
+) -> Config:
     """Configuration written by ``galtk init``.
 
     Parameters
     ----------
     sim : bool
-        Use the built-in synthetic sky for both surveys; otherwise the archive sources (``sdss`` for SDSS
-        DR12 and ``cfhtls`` for CFHTLS Wide), which need a catalog of objects.
+        Use the built-in synthetic sky for every survey; otherwise each survey's archive source (``sdss`` for
+        SDSS DR12, ``cfhtls`` for CFHTLS Wide, ``hips`` for the HiPS presets), which needs a catalog of
+        objects.
     train : dict, optional
         The ``[train]`` table to write (``galtk init`` writes every training setting with its default).
+    surveys : list of str, optional
+        Built-in surveys to describe (default: the paper's ``sdss`` and ``cfht``). Other surveys share one
+        object catalog, ``catalogs/objects.csv``.
 
     Returns
     -------
     Config
+
+    Raises
+    ------
+    ConfigError
+        If a survey is not built in, is named twice, or has no archive source galtk can read.
     """
-    surveys = {}
-    for name, spec in SURVEYS.items():
-        surveys[name] = SurveySettings(
-            source="sim" if sim else {"sdss": "sdss", "cfht": "cfhtls"}[name],
-            catalog="" if sim else f"catalogs/{name}_objects.csv",
+    names = list(SURVEYS) if surveys is None else surveys
+    if not names or len(set(names)) != len(names):
+        raise ConfigError(f"name each survey once, got {', '.join(names) or 'none'}")
+    sections = {}
+    for name in names:
+        try:
+            spec = get_survey(name)
+        except KeyError as error:
+            raise ConfigError(error.args[0]) from None
+        if not sim and not spec.archive:
+            raise ConfigError(f"galtk has no archive source for {name}; use --sim or describe its source")
+        catalog = f"catalogs/{name}_objects.csv" if surveys is None else "catalogs/objects.csv"
+        section = SurveySettings(
+            preset=spec.name,
+            source="sim" if sim else spec.archive,
+            catalog="" if sim else catalog,
             release=spec.release,
             bands=list(spec.bands),
             cutout_size=spec.cutout_size,
             pixel_scale=spec.pixel_scale,
-            store=f"data/raw/{name}.zarr",
+            store=f"data/raw/{spec.name}.zarr",
         )
-    config = Config(surveys=surveys, train=dict(train or {}))
+        if sim and not spec.calibrated:  # the synthetic sky renders every survey in nanomaggies
+            section.unit, section.unit_zeropoint = "nanomaggy", NANOMAGGY_ZEROPOINT
+        sections[spec.name] = section
+    config = Config(surveys=sections, train=dict(train or {}))
     if sim:  # a synthetic sky holds far fewer than the paper's 5,057 pairs: keep the paper's test share
         config.crossmatch = dataclasses.replace(config.crossmatch, test_fraction=SIM_TEST_FRACTION)
     return config
@@ -173,15 +202,8 @@ class Workspace:
         return self.root / path
 
     def survey(self, name: str) -> SurveySpec:
-        """The survey ``name`` with this workspace's bands, cutout size and pixel scale."""
-        section = self.survey_section(name)
-        return dataclasses.replace(
-            get_survey(name),
-            release=section.release,
-            bands=tuple(section.bands),
-            cutout_size=section.cutout_size,
-            pixel_scale=section.pixel_scale,
-        )
+        """The survey ``name`` as its ``[surveys.NAME]`` table describes it (its preset, overridden)."""
+        return survey_spec(name, self.survey_section(name))
 
     def survey_section(self, name: str) -> SurveySettings:
         """The ``[surveys.NAME]`` table."""
@@ -275,7 +297,12 @@ def parse_config(raw: dict[str, Any], *, source: str = CONFIG_NAME) -> Config:
         SimImagingParams, {k: v for k, v in sim_raw.items() if k in imaging_keys}, source=source, where="sim"
     )
     surveys_raw = _table(raw.get("surveys", {name: {} for name in SURVEYS}), source, "surveys")
-    _reject_unknown(surveys_raw, set(SURVEYS), source, "surveys")
+    for name in surveys_raw:
+        if not SURVEY_NAME.fullmatch(name):
+            raise ConfigError(
+                f"{source}: [surveys.{name}]: a survey name is letters, digits, '_', '.' and '-', "
+                "starting with a letter or digit"
+            )
     values["surveys"] = {
         name: _build_survey(name, _table(table, source, f"surveys.{name}"), source)
         for name, table in surveys_raw.items()
@@ -284,24 +311,113 @@ def parse_config(raw: dict[str, Any], *, source: str = CONFIG_NAME) -> Config:
 
 
 def _build_survey(name: str, table: dict[str, Any], source: str) -> SurveySettings:
-    spec = get_survey(name)
-    defaults = {
-        "release": spec.release,
-        "bands": list(spec.bands),
-        "cutout_size": spec.cutout_size,
-        "pixel_scale": spec.pixel_scale,
-        "store": f"data/raw/{name}.zarr",
-    }
-    section = parse_settings(SurveySettings, {**defaults, **table}, source=source, where=f"surveys.{name}")
-    unknown_bands = [band for band in section.bands if band not in spec.bands]
-    if unknown_bands or not section.bands or len(set(section.bands)) != len(section.bands):
-        raise ConfigError(
-            f"{source}: [surveys.{name}] bands must be distinct names among {', '.join(spec.bands)}, "
-            f"got {section.bands}"
+    where = f"surveys.{name}"
+    preset = table.get("preset") or (name if name.lower() in PRESETS else "")
+    if not isinstance(preset, str):
+        raise ConfigError(f"{source}: {where}.preset must be of type str, got {preset!r}")
+    defaults: dict[str, Any] = {"store": f"data/raw/{name}.zarr"}
+    if preset:
+        try:
+            spec = get_survey(preset)
+        except KeyError as error:
+            raise ConfigError(f"{source}: [{where}] preset: {error.args[0]}") from None
+        defaults.update(
+            release=spec.release,
+            bands=list(spec.bands),
+            cutout_size=spec.cutout_size,
+            pixel_scale=spec.pixel_scale,
         )
+    else:
+        missing = [key for key in ("bands", "pixel_scale", "cutout_size", "unit") if key not in table]
+        if missing:
+            raise ConfigError(
+                f"{source}: [{where}] is not a built-in survey ({', '.join(PRESETS)}): name one with "
+                f'preset = "...", or describe it with {", ".join(missing)}'
+            )
+    section = parse_settings(SurveySettings, {**defaults, **table}, source=source, where=where)
+    try:
+        survey_spec(name, section)
+    except ValueError as error:
+        raise ConfigError(f"{source}: [{where}] {error}") from None
     if section.cutout_size < 8 or section.pixel_scale <= 0:
-        raise ConfigError(f"{source}: [surveys.{name}] needs cutout_size >= 8 and pixel_scale > 0")
+        raise ConfigError(f"{source}: [{where}] needs cutout_size >= 8 and pixel_scale > 0")
     return section
+
+
+def survey_spec(name: str, section: SurveySettings) -> SurveySpec:
+    """The :class:`SurveySpec` a ``[surveys.NAME]`` table describes: its preset (if any), overridden.
+
+    Parameters
+    ----------
+    name : str
+        The table's name, which becomes the survey's name.
+    section : SurveySettings
+        The table.
+
+    Returns
+    -------
+    SurveySpec
+
+    Raises
+    ------
+    ValueError
+        If its bands are not the preset's, or its HiPS list does not name one HiPS per band.
+    """
+    preset = section.preset or (name if name.lower() in PRESETS else "")
+    bands = tuple(section.bands)
+    if preset:
+        spec = with_bands(get_survey(preset), bands)
+    else:
+        if not bands or len(set(bands)) != len(bands):
+            raise ValueError(f"bands must be distinct names, got {list(bands)}")
+        spec = SurveySpec(
+            name=name,
+            title=name,
+            release="",
+            bands=bands,
+            pixel_scale=section.pixel_scale,
+            cutout_size=section.cutout_size,
+            unit=section.unit,
+            nanomaggies_per_unit=1.0,
+            seeing_fwhm={},
+            noise_sigma_nmgy={},
+            calibrated=False,
+        )
+    calibration: dict[str, Any] = {}
+    if section.unit_zeropoint > 0:
+        per_unit = nanomaggies_per_count(section.unit_zeropoint)
+        calibration = {"nanomaggies_per_unit": per_unit, "calibrated": True}
+    per_band = {
+        key: dict(zip(bands, values, strict=True))
+        for key in ("wavelength_nm", "seeing_fwhm", "noise_sigma_nmgy")
+        if (values := getattr(section, key))
+    }
+    spec = dataclasses.replace(
+        spec,
+        name=name,
+        title=section.title or spec.title,
+        release=section.release,
+        cutout_size=section.cutout_size,
+        pixel_scale=section.pixel_scale,
+        unit=section.unit or spec.unit,
+        hips=_hips_bands(spec, section.hips),
+        **calibration,
+        **per_band,
+    )
+    return spec
+
+
+def _hips_bands(spec: SurveySpec, ids: list[str]) -> HipsBands | None:
+    """The survey's HiPS with the table's identifiers, if it gives them (values then kept as served)."""
+    if not ids:
+        return spec.hips
+    if len(ids) != len(spec.bands):
+        raise ValueError(
+            f'hips must name one HiPS per band ({", ".join(spec.bands)}), e.g. hips = ["CDS/P/SDSS9/u", ...]'
+        )
+    if spec.hips is not None:
+        return dataclasses.replace(spec.hips, ids=tuple(ids))
+    return HipsBands(ids=tuple(ids), unit=spec.unit, native_pixel_scale=0.0)
 
 
 def _table(value: Any, source: str, where: str) -> dict[str, Any]:
@@ -410,6 +526,12 @@ def _coerce(value: Any, expected: Any, source: str, key: str) -> Any:
         ok = isinstance(value, str)
     elif expected == list[str]:
         ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+    elif expected == list[float]:
+        ok = isinstance(value, list) and all(
+            isinstance(item, int | float) and not isinstance(item, bool) and math.isfinite(item)
+            for item in value
+        )
+        value = [float(item) for item in value] if ok else value
     if not ok:
         name = getattr(expected, "__name__", str(expected))
         raise ConfigError(f"{source}: {key} must be of type {name}, got {value!r}")
@@ -455,7 +577,12 @@ def _toml_value(value: Any) -> str:
 
 
 def init_workspace(
-    directory: str | Path, *, sim: bool, force: bool = False, train: dict[str, Any] | None = None
+    directory: str | Path,
+    *,
+    sim: bool,
+    force: bool = False,
+    train: dict[str, Any] | None = None,
+    surveys: list[str] | None = None,
 ) -> Path:
     """Create a workspace: the directory (if needed) and its ``galtk.toml``.
 
@@ -469,6 +596,8 @@ def init_workspace(
         Replace an existing ``galtk.toml``.
     train : dict, optional
         The ``[train]`` table to write.
+    surveys : list of str, optional
+        Built-in surveys to describe (default: the paper's SDSS and CFHTLS; see :func:`default_config`).
 
     Returns
     -------
@@ -478,10 +607,12 @@ def init_workspace(
     Raises
     ------
     ConfigError
-        If ``galtk.toml`` exists and ``force`` is false, or the directory cannot be written.
+        If ``galtk.toml`` exists and ``force`` is false, a survey is unknown, or the directory cannot be
+        written.
     """
     root = Path(directory)
     target = root / CONFIG_NAME
+    config = default_config(sim=sim, train=train, surveys=surveys)
     if target.exists() and not force:
         raise ConfigError(f"{target} already exists; use --force to replace it")
     blocker = next((path for path in (root, *root.parents) if path.exists()), None)
@@ -489,7 +620,7 @@ def init_workspace(
         raise ConfigError(f"cannot create the workspace {root}: {blocker} is a file, not a directory")
     try:
         root.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(target, render_config(default_config(sim=sim, train=train)))
+        write_text_atomic(target, render_config(config))
     except OSError as error:
         raise ConfigError(f"cannot write {target}: {error.strerror or error}") from None
     return target

@@ -131,15 +131,16 @@ def _hips_source(workspace: Workspace, survey: str) -> CutoutSource:
     section = workspace.survey_section(survey)
     if not section.catalog:
         raise ConfigError(f"[surveys.{survey}] needs a catalog (ra, dec[, id] file) for the hips source")
-    if len(section.hips) != len(section.bands):
+    spec = workspace.survey(survey)
+    if spec.hips is None:
         raise ConfigError(
-            f"[surveys.{survey}] hips must name one HiPS per band ({', '.join(section.bands)}), "
+            f"[surveys.{survey}] hips must name one HiPS per band ({', '.join(spec.bands)}), "
             f'e.g. hips = ["CDS/P/SDSS9/u", ...]'
         )
     return HipsSource(
         _read_catalog(workspace, section.catalog),
-        section.hips,
+        spec.hips.ids,
         server=section.hips_server or None,
-        scale=section.hips_scale,
+        scale=[factor * section.hips_scale for factor in spec.hips_factors()],
         max_connections=workspace.config.fetch.connections,
     )

@@ -3,9 +3,10 @@
 One HiPS per band (e.g. ``CDS/P/SDSS9/u`` ... ``CDS/P/SDSS9/z``, ``CDS/P/DSS2/red``, ``CDS/P/2MASS/K``,
 ``CDS/P/GALEXGR6/AIS/FUV``): for each object and band, hips2fits is asked for exactly the cutout's grid,
 the north-up TAN WCS of :func:`galtk.pipeline.geometry.cutout_wcs` at the survey's pixel scale and size, so
-the service does the resampling and the bands align by construction. Pixel values are kept as the HiPS serves
-them, multiplied by ``scale`` (e.g. to reach the survey's unit); HiPS tiles hold resampled survey images, so
-their values are not fluxes per pixel of the requested grid unless the HiPS says so.
+the service does the resampling and the bands align by construction. Pixel values are multiplied by ``scale``
+per band: HiPS tiles hold resampled survey images, so their values are fluxes per native pixel of the survey
+in the HiPS's unit; a built-in survey's factors (``SurveySpec.hips_factors``) turn them into its unit per
+pixel of the requested grid.
 
 Requests are spaced and bounded by ``max_connections`` threads, retried with backoff on network errors and
 server failures; an error answer of the service (a JSON title and description) fails the band at once. Pixels
@@ -41,8 +42,10 @@ class HipsSource(CutoutSource):
         One HiPS identifier per band of the survey, in band order.
     server : str, optional
         hips2fits endpoint (default: astroquery's configured server).
-    scale : float
-        Factor applied to the served pixel values.
+    scale : float or sequence of float
+        Factor applied to the served pixel values: one for every band, or one per band
+        (:meth:`~galtk.pipeline.surveys.SurveySpec.hips_factors` turns each HiPS unit per native pixel into
+        the survey's unit per cutout pixel).
     max_connections : int
         Requests in flight at once.
     policy : RetryPolicy, optional
@@ -58,7 +61,7 @@ class HipsSource(CutoutSource):
         hips: Sequence[str],
         *,
         server: str | None = None,
-        scale: float = 1.0,
+        scale: float | Sequence[float] = 1.0,
         max_connections: int = 4,
         policy: RetryPolicy | None = None,
     ) -> None:
@@ -68,7 +71,7 @@ class HipsSource(CutoutSource):
         self.hips = list(hips)
         default = conf.server
         self.server = server or (default[0] if isinstance(default, list | tuple) else str(default))
-        self.scale = scale
+        self.scale = [float(value) for value in scale] if isinstance(scale, Sequence) else float(scale)
         self.policy = policy or RetryPolicy()
         self._connections = threading.BoundedSemaphore(max_connections)
 
@@ -79,10 +82,11 @@ class HipsSource(CutoutSource):
         return RECORD_EXTRAS
 
     def objects(self, survey: SurveySpec) -> ObjectList:
-        if len(self.hips) != len(survey.bands):
+        scales = len(self.scale) if isinstance(self.scale, list) else len(self.hips)
+        if len(self.hips) != len(survey.bands) or scales != len(self.hips):
             raise GaltkError(
                 f"the hips source needs one HiPS per band of {survey.name} ({len(survey.bands)}), "
-                f"got {len(self.hips)}"
+                f"got {len(self.hips)} HiPS and {scales} scale factors"
             )
         return ObjectList(ids=self.catalog.ids, ra=self.catalog.ra, dec=self.catalog.dec)
 
@@ -110,12 +114,15 @@ class HipsSource(CutoutSource):
                     errors[out].append(f"{band}: {hips} returned a {pixels.shape} image")
                     continue
                 covered = np.isfinite(pixels).all()
-                images[out, band_index] = pixels * np.float32(self.scale)
+                images[out, band_index] = pixels * np.float32(self._factor(band_index))
                 valid[out, band_index] = covered
                 used[out][band_index] = f"{band}={hips}"
                 if not covered:
                     errors[out].append(f"{band}: {hips} does not cover the whole cutout")
         return assemble_batch(images, valid, used, errors, unavailable)
+
+    def _factor(self, band_index: int) -> float:
+        return self.scale[band_index] if isinstance(self.scale, list) else self.scale
 
     def fetch_image(self, hips: str, wcs: Any) -> np.ndarray:
         """One image from hips2fits on ``wcs``'s grid, retried on failures; float32 with NaN for blanks."""

@@ -10,8 +10,15 @@ from galtk.pipeline.surveys import BANDS
 
 @dataclass
 class SurveySettings:
-    """``[surveys.NAME]``: one survey's cutouts and where they come from."""
+    """``[surveys.NAME]``: one survey's cutouts and where they come from.
 
+    ``preset`` names the built-in description the table starts from (empty: the table's own name when that is
+    a preset, else none: the table describes the survey from scratch). Empty strings, lists and zeros of the
+    description keys (``title``, ``unit``, ``unit_zeropoint``, ``wavelength_nm``, ``seeing_fwhm``,
+    ``noise_sigma_nmgy``) keep the preset's values; the per-band lists hold one value per band of ``bands``.
+    """
+
+    preset: str = ""
     source: str = "sim"
     catalog: str = ""
     sql: str = ""
@@ -26,6 +33,22 @@ class SurveySettings:
     cutout_size: int = 0
     pixel_scale: float = 0.0
     store: str = ""
+    title: str = ""
+    unit: str = ""
+    unit_zeropoint: float = 0.0
+    wavelength_nm: list[float] = field(default_factory=list)
+    seeing_fwhm: list[float] = field(default_factory=list)
+    noise_sigma_nmgy: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         check_kernel(self.resampling)
+        for name in ("wavelength_nm", "seeing_fwhm", "noise_sigma_nmgy"):
+            values = getattr(self, name)
+            if values and len(values) != len(self.bands):
+                raise ValueError(f"{name} needs one value per band ({len(self.bands)}), got {len(values)}")
+            if any(value <= 0 for value in values):
+                raise ValueError(f"{name} values must be positive, got {values}")
+        if self.unit_zeropoint < 0:
+            raise ValueError(
+                f"unit_zeropoint must not be negative (0: the preset's), got {self.unit_zeropoint}"
+            )

@@ -51,7 +51,7 @@ def test_missing_keys_take_defaults_and_flags_of_a_survey_override(tmp_path: Pat
     [
         ("[sim]\nn_object = 3\n", "unknown key 'n_object' in \\[sim\\]"),
         ("[trian]\n", "unknown key 'trian' in the top level"),
-        ("[surveys.hst]\n", "unknown key 'hst' in \\[surveys\\]"),
+        ("[surveys.hst]\n", "\\[surveys.hst\\] is not a built-in survey"),
         ('[fetch]\nworkers = "two"\n', "fetch.workers must be of type int"),
         ("[sim]\noverlap = 1.5\n", "overlap must be between 0 and 1"),
         ("[surveys.sdss]\npixel_scale = nan\n", "surveys.sdss.pixel_scale must be a finite number, got nan"),
@@ -97,3 +97,43 @@ def test_outputs_that_lead_out_of_the_workspace_are_refused(tmp_path: Path) -> N
     assert workspace.output("data/../data/x.zarr", "store") == root / "data/../data/x.zarr"
     (root / "big-disk").symlink_to(tmp_path)  # a data folder linked from elsewhere is the user's choice
     assert workspace.output("big-disk/x.zarr", "store") == root / "big-disk/x.zarr"
+
+
+def test_a_table_names_a_preset_and_overrides_it(tmp_path: Path) -> None:
+    (tmp_path / CONFIG_NAME).write_text(
+        '[surveys.nir]\npreset = "2mass"\nbands = ["K", "J"]\npixel_scale = 0.5\ncutout_size = 40\n'
+        "seeing_fwhm = [2.5, 2.6]\n"
+    )
+    spec = load_workspace(tmp_path).survey("nir")
+    assert spec.name == "nir" and spec.bands == ("K", "J")
+    assert spec.hips.ids == ("CDS/P/2MASS/K", "CDS/P/2MASS/J")
+    assert spec.seeing_fwhm == {"K": 2.5, "J": 2.6}
+    assert spec.noise_sigma_nmgy == {"K": 13.0, "J": 8.2}  # the preset's
+    assert spec.hips_factors() == pytest.approx((0.25, 0.25))
+
+
+def test_a_survey_described_from_scratch(tmp_path: Path) -> None:
+    (tmp_path / CONFIG_NAME).write_text(
+        '[surveys.hsc]\nbands = ["g", "i"]\npixel_scale = 0.168\ncutout_size = 128\nunit = "count"\n'
+        "unit_zeropoint = 27.0\n"
+    )
+    spec = load_workspace(tmp_path).survey("hsc")
+    assert spec.calibrated and spec.zeropoint == pytest.approx(27.0)
+    assert spec.nanomaggies_per_unit == pytest.approx(10 ** (-0.4 * 4.5))
+    (tmp_path / CONFIG_NAME).write_text(
+        '[surveys.hsc]\nbands = ["g", "i"]\npixel_scale = 0.168\ncutout_size = 128\nunit = "count"\n'
+        "seeing_fwhm = [0.6]\n"
+    )
+    with pytest.raises(ConfigError, match="seeing_fwhm needs one value per band"):
+        load_workspace(tmp_path)
+
+
+def test_init_describes_any_built_in_surveys(tmp_path: Path) -> None:
+    init_workspace(tmp_path, sim=False, surveys=["dss2", "2mass", "galex", "sdss9"])
+    workspace = load_workspace(tmp_path)
+    assert list(workspace.config.surveys) == ["dss2", "2mass", "galex", "sdss9"]
+    for name, section in workspace.config.surveys.items():
+        assert section.source == "hips" and section.catalog == "catalogs/objects.csv"
+        assert workspace.survey(name).hips is not None
+    with pytest.raises(ConfigError, match="unknown survey 'hst'"):
+        init_workspace(tmp_path / "other", sim=False, surveys=["hst"])
