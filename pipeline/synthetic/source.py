@@ -5,7 +5,9 @@ and shifted WCS) and CFHT-like north-up tiles (0.186"/px, AB zero point 30 ADU),
 own pixels with every neighbour, the image's PSF and its noise
 (:mod:`galtk.pipeline.synthetic.frames`), and then cut out by the same code as real images
 (:func:`galtk.pipeline.resample.cut_image`): SDSS cutouts are resampled with the survey's ``resampling``
-kernel, CFHT cutouts are the tiles' own pixels.
+kernel, CFHT cutouts are the tiles' own pixels. Any other survey (a HiPS preset, a survey described in
+galtk.toml) is observed on north-up tiles at its own pixel scale, like CFHT, with its own seeing and noise,
+and sees each galaxy at its bands' wavelengths (:mod:`galtk.pipeline.synthetic.seds`).
 
 Ground truth is stored per image and band: ``noise_sigma`` is the per-pixel noise sigma of the cutout (the
 image's ``frame_noise_sigma`` times the ``noise_gain`` of the cut), ``psf_fwhm`` the PSF's FWHM. Positions
@@ -29,7 +31,7 @@ from galtk.pipeline.geometry import chord_length, unit_vectors
 from galtk.pipeline.resample import check_kernel, cut_image
 from galtk.pipeline.sources.base import CUT_EXTRAS, CutoutSource, ObjectList
 from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutBatch, ExtraArray
-from galtk.pipeline.surveys import BANDS, SurveySpec
+from galtk.pipeline.surveys import BANDS, NANOMAGGY_ZEROPOINT, SurveySpec
 from galtk.pipeline.synthetic.catalog import GalaxyCatalog, SimSkyParams, make_galaxy_catalog
 from galtk.pipeline.synthetic.frames import (
     BAND_ANGLE_SCATTER,
@@ -40,6 +42,7 @@ from galtk.pipeline.synthetic.frames import (
     sdss_frame_patch,
     tile_centre,
 )
+from galtk.pipeline.synthetic.seds import magnitudes_at
 
 #: A neighbour is drawn when it lies within the cutout's half-diagonal plus its reach: this many half-light
 #: radii plus this many PSF widths (at most _NEIGHBOUR_MARGIN_ARCSEC). Beyond 4 half-light radii an
@@ -134,15 +137,46 @@ class SimSource(CutoutSource):
         return SIM_EXTRAS
 
     def members(self, survey: SurveySpec) -> np.ndarray:
-        """Catalog row of each object of ``survey``'s sample, in store order."""
-        if survey.name not in ("sdss", "cfht"):
-            raise ValueError(f"the synthetic sky renders sdss and cfht only, not {survey.name!r}")
-        return self._members[survey.name]
+        """Catalog row of each object of ``survey``'s sample, in store order.
+
+        The paper's two surveys observe overlapping samples (``overlap`` and ``sdss_only`` of ``[sim]``);
+        any other survey observes every galaxy of the region.
+        """
+        return self._members.get(survey.name, self._members["all"])
 
     @cached_property
     def _members(self) -> dict[str, np.ndarray]:
         """Sample rows per survey, found once rather than for every batch of cutouts."""
-        return {"sdss": np.flatnonzero(self.catalog.in_sdss), "cfht": np.flatnonzero(self.catalog.in_cfht)}
+        return {
+            "sdss": np.flatnonzero(self.catalog.in_sdss),
+            "cfht": np.flatnonzero(self.catalog.in_cfht),
+            "all": np.arange(len(self.catalog)),
+        }
+
+    def flux(self, survey: SurveySpec, rows: np.ndarray) -> np.ndarray:
+        """True total flux of catalog ``rows`` in each band of ``survey``, in the survey's unit.
+
+        Bands named u g r i z take the catalog's magnitudes; any other band the galaxy's SED at the band's
+        effective wavelength (:func:`~galtk.pipeline.synthetic.seds.magnitudes_at`).
+
+        Raises
+        ------
+        GaltkError
+            If a band is not one of u g r i z and the survey gives no wavelength for it.
+        """
+        mag = self.catalog.mag[rows]
+        out = np.empty((len(rows), len(survey.bands)))
+        for column, band in enumerate(survey.bands):
+            if band in BANDS:
+                out[:, column] = mag[:, BANDS.index(band)]
+            elif band in survey.wavelength_nm:
+                out[:, column] = magnitudes_at(mag, [survey.wavelength_nm[band]])[:, 0]
+            else:
+                raise GaltkError(
+                    f"the synthetic sky needs the effective wavelength of {survey.name}'s {band} band "
+                    "(wavelength_nm of its [surveys.NAME] table)"
+                )
+        return 10.0 ** (-0.4 * (out - NANOMAGGY_ZEROPOINT)) / survey.nanomaggies_per_unit
 
     def objects(self, survey: SurveySpec) -> ObjectList:
         members = self.members(survey)
@@ -175,6 +209,13 @@ class SimSource(CutoutSource):
             np.random.SeedSequence([self.sky.seed, _survey_code(survey), 2, catalog_row])
         )
         n_bands = len(survey.bands)
+        described = set(survey.seeing_fwhm) & set(survey.noise_sigma_nmgy)
+        missing = [band for band in survey.bands if band not in described]
+        if missing:
+            raise GaltkError(
+                f"the synthetic sky needs the typical seeing and noise of {survey.name}'s "
+                f"{', '.join(missing)} band (seeing_fwhm and noise_sigma_nmgy of its [surveys.NAME] table)"
+            )
         seeing = np.array([survey.seeing_fwhm[band] for band in survey.bands])
         seeing = seeing * np.exp(rng.normal(0.0, self.imaging.seeing_scatter, n_bands))
         sigma_nmgy = np.array([survey.noise_sigma_nmgy[band] for band in survey.bands])
@@ -233,7 +274,6 @@ class SimSource(CutoutSource):
             unit_vectors(catalog.ra[near], catalog.dec[near]) - unit_vectors(ra0, dec0), axis=-1
         )
         near = near[chords <= chord_length((half_diagonal + reach) / 3600.0)]
-        band_index = [BANDS.index(band) for band in survey.bands]
         return Galaxies(
             ra=catalog.ra[near],
             dec=catalog.dec[near],
@@ -241,7 +281,7 @@ class SimSource(CutoutSource):
             r_eff=catalog.r_eff[near],
             axis_ratio=catalog.axis_ratio[near],
             position_angle=catalog.position_angle[near],
-            flux=catalog.flux_nmgy[np.ix_(near, band_index)] / survey.nanomaggies_per_unit,
+            flux=self.flux(survey, near),
         )
 
     def _noise(self, rng: np.random.Generator, sigma: float, shape: tuple[int, int]) -> np.ndarray:
