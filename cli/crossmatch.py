@@ -45,6 +45,14 @@ def crossmatch_command(
         Path | None, typer.Option("--unpaired-cfht", help="Unpaired CFHT store to write.")
     ] = None,
     summary: Annotated[Path | None, typer.Option("--summary", help="JSON summary to write.")] = None,
+    surveys: Annotated[
+        str | None,
+        typer.Option(
+            "--surveys",
+            help="Pair these surveys (comma-separated, at least two) for multi-input translation instead of "
+            "the paper's SDSS-CFHT cross-match (default: \\[crossmatch] surveys).",
+        ),
+    ] = None,
     overwrite: Annotated[
         bool,
         typer.Option("--overwrite", help="Replace existing outputs (only once the new ones are complete)."),
@@ -57,7 +65,9 @@ def crossmatch_command(
     """Cross-match the SDSS and CFHT stores: pairs (train/test split) and the unpaired stores of each survey.
 
     Objects are matched by position (mutual nearest within the radius) and kept as pairs when their cutouts'
-    peaks agree on the SDSS grid; the summary of every step is printed and saved as JSON.
+    peaks agree on the SDSS grid; the summary of every step is printed and saved as JSON. With --surveys
+    (or [crossmatch] surveys), the objects present in every listed survey are paired instead, one group per
+    survey.
     """
     from galtk.pipeline.crossmatch.stage import crossmatch_workspace
     from galtk.pipeline.workspace import load_workspace, override_settings
@@ -79,7 +89,10 @@ def crossmatch_command(
         unpaired_sdss=_text(unpaired_sdss),
         unpaired_cfht=_text(unpaired_cfht),
         summary=_text(summary),
+        surveys=[name.strip() for name in surveys.split(",")] if surveys is not None else None,
     )
+    if settings.surveys:
+        return _pair_surveys(ws, settings, overwrite)
     with cutout_progress() as progress:
         stages = StagedProgress(progress)
         result, outputs = crossmatch_workspace(
@@ -93,6 +106,34 @@ def crossmatch_command(
         )
     console.print(_summary_table(result))
     console.print(f"Summary saved to [bold]{_relative(outputs.summary, ws.root)}[/bold]", highlight=False)
+
+
+def _pair_surveys(ws: Any, settings: Any, overwrite: bool) -> None:
+    """``galtk crossmatch --surveys``: the same objects in every survey, for multi-input translation."""
+    from galtk.pipeline.crossmatch.surveys import pair_surveys_workspace
+
+    with cutout_progress() as progress:
+        stages = StagedProgress(progress)
+        result, paired, summary = pair_surveys_workspace(
+            ws, settings, overwrite=overwrite, on_stage=stages.start, on_progress=stages.advance
+        )
+    table = Table(title=f"galtk crossmatch: pairs across {len(result['inputs'])} surveys")
+    columns = ("survey", "objects", "usable (all bands valid)", "matched to reference", 'median sep (")')
+    for column in columns:
+        table.add_column(column, justify="left" if column == "survey" else "right")
+    for name, facts in result["inputs"].items():
+        matched = "reference" if name == result["reference"] else f"{result['matched_to_reference'][name]:,}"
+        separation = result["separation"].get(name, {}).get("median_arcsec")
+        median = "" if separation is None else f"{separation:.3f}"
+        table.add_row(name, f"{facts['objects']:,}", f"{facts['usable']:,}", matched, median)
+    console.print(table)
+    pairs = result["pairs"]
+    console.print(
+        f"Pairs in every survey: {pairs['total']:,} ({pairs['train']:,} train, {pairs['test']:,} test), "
+        f"written to [bold]{_relative(paired, ws.root)}[/bold]; "
+        f"summary [bold]{_relative(summary, ws.root)}[/bold]",
+        highlight=False,
+    )
 
 
 def _text(path: Path | None) -> str | None:

@@ -152,6 +152,8 @@ def default_config(
             section.unit, section.unit_zeropoint = "nanomaggy", NANOMAGGY_ZEROPOINT
         sections[spec.name] = section
     config = Config(surveys=sections, train=dict(train or {}))
+    if surveys is not None and set(names) != set(SURVEYS):  # other surveys are paired for multi-input
+        config.crossmatch = dataclasses.replace(config.crossmatch, surveys=list(sections))
     if sim:  # a synthetic sky holds far fewer than the paper's 5,057 pairs: keep the paper's test share
         config.crossmatch = dataclasses.replace(config.crossmatch, test_fraction=SIM_TEST_FRACTION)
     return config

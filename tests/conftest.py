@@ -156,6 +156,14 @@ def fake_archive():
     archive.close()
 
 
+@pytest.fixture(scope="module")
+def fake_archive_module():
+    """A running :class:`FakeArchive` shared by the tests of a module."""
+    archive = FakeArchive()
+    yield archive
+    archive.close()
+
+
 @pytest.fixture
 def one_torch_thread() -> Iterator[None]:
     """Torch on one CPU thread during the test (see ``torch_threads.torch_on_one_thread``)."""

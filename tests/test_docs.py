@@ -14,6 +14,7 @@ Blocks marked ```bash, ```toml or left unmarked are not run.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import shlex
 import shutil
@@ -172,7 +173,12 @@ def _check(example: Example, result) -> None:
 
 
 def _init_directory(arguments: list[str]) -> Path:
-    positional = [word for word in arguments[1:] if not word.startswith("-")]
+    valued = {"--surveys"}  # options of galtk init that take a value
+    positional = [
+        word
+        for previous, word in itertools.pairwise(arguments)
+        if not word.startswith("-") and previous not in valued
+    ]
     return Path.cwd() / (positional[0] if positional else ".")
 
 

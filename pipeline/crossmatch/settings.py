@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -28,6 +28,9 @@ class CrossmatchSettings:
         Threads reading cutouts.
     paired, unpaired_sdss, unpaired_cfht, summary : str
         Output paths, relative to the workspace.
+    surveys : list of str
+        Surveys to pair for multi-input translation (:mod:`galtk.pipeline.crossmatch.surveys`); empty: the
+        paper's cross-match of ``sdss`` and ``cfht``.
     """
 
     radius_arcsec: float = 1.0
@@ -42,8 +45,11 @@ class CrossmatchSettings:
     unpaired_sdss: str = "data/unpaired_sdss.zarr"
     unpaired_cfht: str = "data/unpaired_cfht.zarr"
     summary: str = "data/crossmatch_summary.json"
+    surveys: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if self.surveys and (len(self.surveys) < 2 or len(set(self.surveys)) != len(self.surveys)):
+            raise ValueError(f"surveys must name at least two different surveys, got {self.surveys}")
         if self.radius_arcsec <= 0 or self.peak_tolerance_px <= 0 or self.peak_search_arcsec <= 0:
             raise ValueError("radius_arcsec, peak_tolerance_px and peak_search_arcsec must be positive")
         if self.peak_smoothing_arcsec < 0:

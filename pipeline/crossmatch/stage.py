@@ -177,7 +177,7 @@ def _crossmatch_locked(
     """:func:`crossmatch` while holding the lock of its outputs (that of the paired store)."""
     workers = settings.workers
     started = time.perf_counter()
-    stores = (_open_input(reference), _open_input(other))
+    stores = (open_input(reference), open_input(other))
     names = tuple(store.schema.survey for store in stores)
     if names[0] == names[1]:
         raise CrossmatchError(f"both stores hold {names[0]} cutouts; give one store of each survey")
@@ -385,14 +385,14 @@ def _write_stores(
     )
     split = plan.table["split"][0]
     for k, store in enumerate(stores):
-        _copy_subset(store, plan.pair_rows[k], paired.path / names[k], "paired", {"split": split}, **options)
+        copy_subset(store, plan.pair_rows[k], paired.path / names[k], "paired", {"split": split}, **options)
     paired.mark_ready()
     for k, store in enumerate(stores):
         path = new_paths[outputs.unpaired[names[k]]]
-        _copy_subset(store, plan.unpaired_rows[k], path, "unpaired", {}, **options)
+        copy_subset(store, plan.unpaired_rows[k], path, "unpaired", {}, **options)
 
 
-def _copy_subset(
+def copy_subset(
     store: CutoutStore,
     rows: np.ndarray,
     path: Path,
@@ -404,6 +404,8 @@ def _copy_subset(
     on_stage: StageCallback | None,
     on_progress: ProgressCallback | None,
 ) -> None:
+    """Copy ``store`` rows ``rows`` into a new cutout store at ``path`` (``role``: paired or unpaired), with
+    ``extras`` (and each row's ``source_row``) added."""
     if on_stage:
         on_stage(f"{role} {store.schema.survey}", len(rows))
     target = _create_subset(store, rows, path, role, settings, with_split="split" in extras)
@@ -462,7 +464,8 @@ def _summary(
     }
 
 
-def _open_input(path: str | Path) -> CutoutStore:
+def open_input(path: str | Path) -> CutoutStore:
+    """Open a raw store to cross-match: it must exist and have no pending rows."""
     if not Path(path).exists():
         raise StoreError(f"{path} does not exist; fill it with `galtk fetch` first")
     store = CutoutStore.open(path)

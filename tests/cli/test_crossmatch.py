@@ -68,6 +68,23 @@ def test_flags_override_galtk_toml_and_outputs_need_overwrite(fetched_workspace)
     assert written["settings"]["seed"] == 9 and written["settings"]["radius_arcsec"] == 1.5
 
 
+def test_surveys_pairs_the_objects_in_every_listed_survey(fetched_workspace) -> None:
+    root = fetched_workspace()
+    result = runner.invoke(app, ["crossmatch", "-w", str(root), "--surveys", "cfht,sdss"])
+    assert result.exit_code == 0, result.output
+    assert "pairs across 2 surveys" in result.stdout
+    paired = PairedStore.open(root / "data/paired.zarr")
+    assert paired.attrs["surveys"] == ["cfht", "sdss"] and paired.attrs["reference"] == "cfht"
+    truth = set(CutoutStore.open(root / "data/raw/sdss.zarr").ids) & set(
+        CutoutStore.open(root / "data/raw/cfht.zarr").ids
+    )
+    assert (
+        set(paired.column("sdss_id")) == set(paired.column("cfht_id"))
+        and set(paired.column("sdss_id")) <= truth
+    )
+    assert len(paired.column("sdss_id")) >= 0.9 * len(truth)
+
+
 def test_output_paths_can_be_chosen(fetched_workspace, tmp_path: Path) -> None:
     root = fetched_workspace()
     out = tmp_path / "elsewhere"
@@ -93,6 +110,8 @@ def untouched_workspace(_fetched_template: Path, tmp_path_factory: pytest.TempPa
         (["--sdss", "nowhere.zarr"], "nowhere.zarr does not exist; fill it with `galtk fetch`"),
         (["--cfht", "data/raw/sdss.zarr"], "both stores hold sdss cutouts"),
         (["--radius", "0"], "must be positive"),
+        (["--surveys", "sdss"], "surveys must name at least two different surveys"),
+        (["--surveys", "sdss,hst"], "galtk.toml has no [surveys.hst] table"),
     ],
 )
 def test_bad_input_gives_one_error_line_and_writes_nothing(untouched_workspace: Path, args, message) -> None:
