@@ -108,6 +108,16 @@ def train_command(
     fold: Annotated[
         int | None, typer.Option("--fold", min=0, help="galaxygan: the held-out fold, 0 to K - 1.")
     ] = None,
+    inputs: Annotated[
+        str | None,
+        typer.Option(
+            "--inputs",
+            help="pix2pix: input surveys, comma-separated, in channel order (default: \\[train] inputs).",
+        ),
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", help="pix2pix: the target survey (default: \\[train] target).")
+    ] = None,
     frozen_from: Annotated[
         Path | None,
         typer.Option(
@@ -149,6 +159,8 @@ def train_command(
         "degraded": None if degraded is None else str(degraded),
         "folds": folds,
         "fold": fold,
+        "inputs": None if inputs is None else [name.strip() for name in inputs.split(",") if name.strip()],
+        "target": target,
     }
     launch = prepare_workspace(ws, overrides=overrides, name=run, resume=resume, frozen_from=frozen_from)
     if not launch.context.is_main:

@@ -78,9 +78,10 @@ class Method:
         The generators take a latent code as a second input (AugCGAN): translations draw one per seed.
     listed : bool
         Shown by ``galtk models`` (False for the single steps of ``ours``, which share its networks).
-    pairs : {"crossmatch", "degraded"}
-        What it trains on: the cross-match outputs (SDSS and CFHT), or the (degraded, original) pairs of
-        one survey written by ``galtk degrade`` (``galaxygan``).
+    pairs : {"crossmatch", "degraded", "surveys"}
+        What it trains on: the cross-match outputs (SDSS and CFHT), the (degraded, original) pairs of
+        one survey written by ``galtk degrade`` (``galaxygan``), or the pairs across several surveys of
+        ``galtk crossmatch --surveys`` (``pix2pix-multi``: input surveys into a target survey).
     settings : tuple of (str, value)
         ``[train]`` settings the method takes unless galtk.toml or a flag sets them (GalaxyGAN's optimiser).
     """
@@ -92,7 +93,7 @@ class Method:
     stages: tuple[Stage, ...]
     latent_codes: bool = False
     listed: bool = True
-    pairs: Literal["crossmatch", "degraded"] = "crossmatch"
+    pairs: Literal["crossmatch", "degraded", "surveys"] = "crossmatch"
     settings: tuple[tuple[str, Any], ...] = ()
 
     @property
@@ -221,6 +222,33 @@ GALAXYGAN_STAGE = Stage(
     ),
 )
 GALAXYGAN_SETTINGS = (("learning_rate", 2e-4), ("beta1", 0.5), ("lr_decay_factor", 1.0), ("batch_size", 1))
+MULTI_INPUT_METHOD = "pix2pix-multi"
+"""What ``--method pix2pix`` trains when input surveys are given (``--inputs``)."""
+PIX2PIX_NETWORKS = (
+    NetworkSpec(
+        "G_MULTI", KINDS["unet-generator"], (image_shape(SDSS_SIZE, "C_in"),), image_shape(SDSS_SIZE)
+    ),
+    NetworkSpec(
+        "D_MULTI",
+        KINDS["conditional-patchgan"],
+        (image_shape(SDSS_SIZE, "C_in"), image_shape(SDSS_SIZE)),
+        ("B", 1, SDSS_SIZE // 8, SDSS_SIZE // 8),
+    ),
+)
+"""Multi-input pix2pix (``pix2pix-multi``, or ``pix2pix`` given input surveys): G_MULTI makes the target
+survey's C bands from the input surveys' C_in bands concatenated on the target grid; D_MULTI judges (inputs,
+image) pairs. Shapes are given for the SDSS grid; both networks take any size (the PatchGAN, multiples
+of 8)."""
+PIX2PIX_STAGE = Stage(
+    "train",
+    roles=_roles(PIX2PIX_NETWORKS),
+    frozen=(),
+    cfht_array="rescaled",
+    updates=(
+        Update("D", ("D_MULTI",), ConditionalDiscriminatorLoss("G_MULTI", "D_MULTI")),
+        Update("G", ("G_MULTI",), ConditionalGeneratorLoss(generator="G_MULTI", discriminator="D_MULTI")),
+    ),
+)
 """GalaxyGAN's optimiser (Adam, lr 2e-4, beta1 0.5, no decay); batch_size 1 keeps the unpaired draws, which
 its losses never read, small."""
 
@@ -300,6 +328,15 @@ METHODS: dict[str, Method] = {
             GALAXYGAN_NETWORKS,
             (GALAXYGAN_STAGE,),
             pairs="degraded",
+            settings=GALAXYGAN_SETTINGS,
+        ),
+        Method(
+            "pix2pix-multi",
+            "pix2pix, several input surveys",
+            (),
+            PIX2PIX_NETWORKS,
+            (PIX2PIX_STAGE,),
+            pairs="surveys",
             settings=GALAXYGAN_SETTINGS,
         ),
     )
@@ -403,6 +440,7 @@ def build_networks(
     init: InitScheme = "glorot",
     device: torch.device | str | None = None,
     roles: tuple[str, ...] | None = None,
+    in_bands: int | None = None,
 ) -> dict[str, nn.Module]:
     """Build the networks of a method, keyed by role (``"G_XY"``, ``"NE_Y"``, ...).
 
@@ -420,6 +458,8 @@ def build_networks(
         Device to build on (``"meta"`` builds without memory); the default device if None.
     roles : tuple of str, optional
         Build only these roles, in this order (e.g. a stage's ``roles``); default: all, in table order.
+    in_bands : int, optional
+        Input bands C_in of the networks that read several surveys (``pix2pix``'s); default ``bands``.
 
     Returns
     -------
@@ -431,7 +471,10 @@ def build_networks(
     if unknown:
         raise GaltkError(f"{spec.name} has no network {unknown[0]}")
     with torch.device(device) if device is not None else contextlib.nullcontext():
-        return {role: kinds[role].build(bands, width, init) for role in roles or tuple(kinds)}
+        return {
+            role: kinds[role].build(bands, width, init, in_bands if kinds[role].takes_input_bands else None)
+            for role in roles or tuple(kinds)
+        }
 
 
 def workspace_train_table() -> dict[str, Any]:

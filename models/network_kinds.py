@@ -58,8 +58,23 @@ class NetworkKind:
     factory: Callable[..., nn.Module]
     spec_parameters: int
 
-    def build(self, bands: int = 5, width: float = 1.0, init: InitScheme = "glorot") -> nn.Module:
-        """Build the network (on the default device, or inside a ``torch.device`` context)."""
+    @property
+    def takes_input_bands(self) -> bool:
+        """Whether its input may have other bands than its output (pix2pix's networks)."""
+        return self.factory in (UNetGenerator, ConditionalPatchGan)
+
+    def build(
+        self, bands: int = 5, width: float = 1.0, init: InitScheme = "glorot", in_bands: int | None = None
+    ) -> nn.Module:
+        """Build the network (on the default device, or inside a ``torch.device`` context).
+
+        ``in_bands`` (input bands, when they differ from ``bands``) is given to the networks that take it
+        (:attr:`takes_input_bands`); for the others it must be None or ``bands``.
+        """
+        if in_bands is not None and in_bands != bands:
+            if not self.takes_input_bands:
+                raise ValueError(f"{self.name} maps {bands} bands to {bands}; it cannot take {in_bands}")
+            return self.factory(bands=bands, width=width, init=init, in_bands=in_bands)
         return self.factory(bands=bands, width=width, init=init)
 
 

@@ -56,7 +56,7 @@ class _Up(nn.Sequential):
 
 
 class UNetGenerator(nn.Module):
-    """pix2pix's U-Net generator: C bands in, C bands out, the same size.
+    """pix2pix's U-Net generator: C_in bands in (C by default), C bands out, the same size.
 
     Encoder (``depth`` levels): conv4 stride 2 to 64, 128, 256, then 512 channels, each after a
     LeakyReLU(0.2) but the first and followed by instance norm but the first and the innermost. Decoder:
@@ -69,21 +69,29 @@ class UNetGenerator(nn.Module):
     Parameters
     ----------
     bands : int, optional
-        Number of bands C of input and output.
+        Number of bands C of the output (and of the input unless ``in_bands`` is given).
     width : float, optional
         Scale of every hidden channel count (``round(n * width)``, at least 1).
     init : {"glorot", "pytorch"}, optional
         Weight initialisation (see :func:`galtk.models.networks.init.initialize`).
     depth : int, optional
         Stride-2 levels (6: 64 px reaches 1 px).
+    in_bands : int, optional
+        Number of input bands C_in (several surveys' bands concatenated, for multi-input translation).
 
     Notes
     -----
-    Input (B, C, H, W); output (B, C, H, W). 29,243,333 parameters for C = 5 at ``width = 1``, depth 6.
+    Input (B, C, H, W); output (B, C, H, W). 29,247,877 parameters for C = 5 at ``width = 1``, depth 6.
     """
 
     def __init__(
-        self, bands: int = 5, width: float = 1.0, *, init: InitScheme = "glorot", depth: int = UNET_DEPTH
+        self,
+        bands: int = 5,
+        width: float = 1.0,
+        *,
+        init: InitScheme = "glorot",
+        depth: int = UNET_DEPTH,
+        in_bands: int | None = None,
     ) -> None:
         super().__init__()
         if depth < 2:
@@ -92,7 +100,7 @@ class UNetGenerator(nn.Module):
         channels = [_level_channels(level, width) for level in range(depth)]
         self.down = nn.ModuleList(
             _Down(
-                bands if level == 0 else channels[level - 1],
+                (in_bands or bands) if level == 0 else channels[level - 1],
                 channels[level],
                 activate=level > 0,
                 normalise=0 < level < depth - 1,
@@ -143,21 +151,25 @@ class ConditionalPatchGan(nn.Module):
     Parameters
     ----------
     bands : int, optional
-        Bands C of each of the two images.
+        Bands C of the image (and of the condition unless ``in_bands`` is given).
     width : float, optional
         Scale of every hidden channel count.
     init : {"glorot", "pytorch"}, optional
         Weight initialisation.
+    in_bands : int, optional
+        Bands C_in of the condition (the generator's input), when it differs from the image's.
 
     Notes
     -----
     Inputs condition and image (B, C, H, W), H and W multiples of 8; output logits (B, 1, H / 8, W / 8).
-    2,769,345 parameters for C = 5 at ``width = 1``.
+    2,771,905 parameters for C = 5 at ``width = 1``.
     """
 
-    def __init__(self, bands: int = 5, width: float = 1.0, *, init: InitScheme = "glorot") -> None:
+    def __init__(
+        self, bands: int = 5, width: float = 1.0, *, init: InitScheme = "glorot", in_bands: int | None = None
+    ) -> None:
         super().__init__()
-        self.patchgan = PatchGanDiscriminator(2 * bands, width, init=init)
+        self.patchgan = PatchGanDiscriminator((in_bands or bands) + bands, width, init=init)
 
     def forward(self, condition: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
         """Patch logits of ``image`` being the real counterpart of ``condition``."""

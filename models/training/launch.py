@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from galtk.errors import ConfigError, GaltkError
-from galtk.models.methods import Method, resolve_method
+from galtk.models.methods import MULTI_INPUT_METHOD, Method, resolve_method
 from galtk.models.training.batches.degraded_pairs import DegradedPairSources
 from galtk.models.training.batches.sources import StoreBatchSources
+from galtk.models.training.batches.survey_pairs import SurveyPairSources
 from galtk.models.training.distributed import Distributed, from_environment
 from galtk.models.training.run import RunDirectory, RunPlan, plan_run, start_run
 from galtk.models.training.settings import TrainSettings, method_tables, train_settings
@@ -64,6 +65,7 @@ class Launch:
     plan: RunPlan
     sources: BatchSources
     bands: tuple[str, ...]
+    input_bands: tuple[str, ...] | None = None
 
     def train(self, observer: TrainingObserver | None = None) -> TrainingReport:
         """Write the run snapshot (rank 0), then train every stage, holding the run's lock (rank 0)."""
@@ -73,6 +75,8 @@ class Launch:
     def _train(self, observer: TrainingObserver | None) -> TrainingReport:
         if self.context.is_main:
             details: dict[str, Any] = {"bands": list(self.bands), "data": self.sources.describe()}
+            if self.input_bands:
+                details["input_bands"] = list(self.input_bands)
             if self.request.frozen_from is not None:
                 details["frozen_from"] = str(self.request.frozen_from)
             launch = {"device": str(self.context.device), "world_size": self.context.world_size}
@@ -87,6 +91,7 @@ class Launch:
                 run,
                 self.sources,
                 bands=self.bands,
+                input_bands=self.input_bands,
                 context=self.context,
                 frozen_from=self.request.frozen_from,
                 observer=observer,
@@ -149,7 +154,8 @@ def prepare(request: LaunchRequest, sources: BatchSources, context: Distributed 
         raise GaltkError(problem)
     opened = sources.open_all(request.method, context, plan.settings)
     bands = tuple(opened[0].bands)
-    return Launch(request, context, plan, sources, bands)
+    input_bands = tuple(getattr(opened[0], "input_bands", bands))
+    return Launch(request, context, plan, sources, bands, input_bands if input_bands != bands else None)
 
 
 def prepare_workspace(
@@ -182,7 +188,10 @@ def prepare_workspace(
     -------
     Launch
     """
-    chosen = resolve_method(override_settings(train_settings(workspace), **overrides).method)
+    requested = override_settings(train_settings(workspace), **overrides)
+    chosen = resolve_method(requested.method)
+    if chosen.name == "pix2pix" and requested.inputs:  # pix2pix given input surveys: its multi-input form
+        chosen = resolve_method(MULTI_INPUT_METHOD)
     for table in method_tables(workspace):
         try:
             resolve_method(table)
@@ -204,9 +213,21 @@ def prepare_workspace(
 
 
 def _batch_sources(workspace: Workspace, method: Method, settings: TrainSettings) -> BatchSources:
-    """The cross-match outputs, or for ``galaxygan`` the degrade store of ``[train] degraded``."""
+    """The cross-match outputs; for ``galaxygan`` the degrade store of ``[train] degraded``; for ``pix2pix``
+    the pairs across surveys of ``[crossmatch] paired``."""
     if method.pairs == "crossmatch":
         return StoreBatchSources.of_workspace(workspace)
+    if method.pairs == "surveys":
+        if not settings.inputs or not settings.target:
+            raise GaltkError(
+                f"{method.name} needs its input surveys and its target survey: --inputs B,C,D --target A "
+                "(or inputs and target in [train])"
+            )
+        return SurveyPairSources(
+            workspace.output(workspace.config.crossmatch.paired, "[crossmatch] paired"),
+            tuple(workspace.survey(name) for name in settings.inputs),
+            workspace.survey(settings.target),
+        )
     if settings.degraded:
         return DegradedPairSources(workspace.resolve(settings.degraded))
     first = next(iter(workspace.config.surveys), None)

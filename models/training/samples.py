@@ -40,6 +40,7 @@ _DIRECTIONS = (
     ("sdss-autoencoder", "A_X", "sdss", "sdss", "SDSS", "SDSS"),
     ("cfht-autoencoder", "A_Y", "cfht", "cfht", "CFHT", "CFHT"),
     ("degraded-to-original", "G_REC", "pair_sdss", "pair_cfht", "degraded", "original"),
+    ("inputs-to-target", "G_MULTI", "pair_sdss", "pair_cfht", "inputs", "target"),
 )
 
 
@@ -111,10 +112,10 @@ def write_sample_grid(
         rows.append((f"{index}: {sample.target_label} target", targets[index], targets[index]))
     tile = max(max(image.shape[-1] for _, image, _ in rows), max(image.shape[-2] for _, image, _ in rows))
     gap = max(2, tile // 32)
-    n_bands = inputs.shape[1]
+    n_bands = max(image.shape[0] for _, image, _ in rows)  # inputs may have more bands than the target
     mosaic = np.ones((len(rows) * (tile + gap) - gap, n_bands * (tile + gap) - gap), dtype=np.float32)
     for row, (_, image, reference) in enumerate(rows):
-        for band in range(n_bands):
+        for band in range(image.shape[0]):
             panel = _fill_tile(_stretch(image[band], reference[band]), tile)
             top, left = row * (tile + gap), band * (tile + gap)
             mosaic[top : top + panel.shape[0], left : left + panel.shape[1]] = panel
@@ -164,12 +165,19 @@ def write_samples(
     sets: Sequence[SampleSet],
     bands: Sequence[str],
     autocast: torch.dtype | None,
+    input_bands: Sequence[str] | None = None,
 ) -> list[Path]:
-    """Write the grid of every sample set after ``iteration`` iterations of ``stage``; return the PNGs."""
+    """Write the grid of every sample set after ``iteration`` iterations of ``stage``; return the PNGs.
+
+    Columns are named by ``bands``; ``input_bands`` (when the inputs' channels differ) are listed in the
+    title."""
     written = []
     for sample in sets:
         outputs = run_network(networks[sample.role], sample.inputs, autocast)
         path = directory / f"iter_{iteration:07d}_{sample.name}.png"
-        write_sample_grid(path, sample, outputs, bands, f"{stage}, iteration {iteration:,}: {sample.name}")
+        title = f"{stage}, iteration {iteration:,}: {sample.name}"
+        if input_bands and sample.inputs.shape[1] == len(input_bands) != len(bands):
+            title += f"\ninput columns: {', '.join(input_bands)}"
+        write_sample_grid(path, sample, outputs, bands, title)
         written.append(path)
     return written

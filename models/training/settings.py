@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from galtk.errors import ConfigError
@@ -43,7 +43,9 @@ class TrainSettings:
     ``degraded``, ``folds`` and ``fold`` are read by ``galaxygan`` only: the ``galtk degrade`` store it
     trains on (empty: ``data/degraded/NAME.zarr`` of the first survey's raw store) and, with ``folds = K``
     (at least 2), K-fold cross-validation: the run trains on every pair but those of fold ``fold``
-    (0 to K - 1) instead of the store's train split.
+    (0 to K - 1) instead of the store's train split. ``inputs`` and ``target`` are read by ``pix2pix``
+    only: the input surveys (in channel order) and the target survey of multi-input translation, members of
+    the paired store of ``galtk crossmatch --surveys``.
     """
 
     method: str = "ours"
@@ -77,8 +79,15 @@ class TrainSettings:
     degraded: str = ""
     folds: int = 0
     fold: int = 0
+    inputs: list[str] = field(default_factory=list)
+    target: str = ""
 
     def __post_init__(self) -> None:
+        if len(set(self.inputs)) != len(self.inputs) or self.target in self.inputs:
+            raise ValueError(
+                f"inputs must name different surveys, none of them the target, got {self.inputs} -> "
+                f"{self.target or '(no target)'}"
+            )
         counts = ("iterations", "batch_size", "batch_pairs", "lr_decay_every", "checkpoint_every")
         for name in (*counts, "keep_checkpoints", "log_every"):
             if getattr(self, name) < 1:

@@ -155,6 +155,7 @@ def train(
     context: Distributed | None = None,
     frozen_from: Path | None = None,
     observer: TrainingObserver | None = None,
+    input_bands: Sequence[str] | None = None,
 ) -> TrainingReport:
     """Train every stage of ``method``, continuing from the run's newest checkpoints if there are any.
 
@@ -169,7 +170,10 @@ def train(
     data : BatchSources
         Batches of each stage for this process.
     bands : sequence of str
-        Band names of the images (their count sets the networks' input channels).
+        Band names of the images (their count sets the networks' channels).
+    input_bands : sequence of str, optional
+        Channel names of the generators' inputs when they differ from ``bands`` (``pix2pix``'s input
+        surveys concatenated); their count sets those networks' input channels.
     context : Distributed, optional
         Rank, world size and device of this process (default: one process on the CPU).
     frozen_from : Path, optional
@@ -211,6 +215,7 @@ def train(
             bands=tuple(bands),
             context=context,
             stage_names=stage_names,
+            input_bands=tuple(input_bands) if input_bands is not None else None,
         )
         results.append(runner.run(data, frozen_source, observer))
     context.barrier()
@@ -287,6 +292,7 @@ class _StageRunner:
         bands: tuple[str, ...],
         context: Distributed,
         stage_names: list[str],
+        input_bands: tuple[str, ...] | None = None,
     ) -> None:
         self.method = method
         self.stage = stage
@@ -294,6 +300,7 @@ class _StageRunner:
         self.settings = settings
         self.run_dir = run
         self.bands = bands
+        self.input_bands = input_bands if input_bands is not None and input_bands != bands else None
         self.context = context
         self.stage_names = stage_names
         self.device = context.device
@@ -312,6 +319,7 @@ class _StageRunner:
             bands=len(self.bands),
             width=self.settings.width,
             device=self.device,
+            in_bands=len(self.input_bands) if self.input_bands else None,
         )
         for role in self.stage.frozen:
             self.networks[role].requires_grad_(False)
@@ -347,7 +355,10 @@ class _StageRunner:
         return params
 
     def _identity(self) -> dict[str, Any]:
-        return {"method": self.method.name, "stage": self.stage.name, "bands": list(self.bands)}
+        identity = {"method": self.method.name, "stage": self.stage.name, "bands": list(self.bands)}
+        if self.input_bands:
+            identity["input_bands"] = list(self.input_bands)
+        return identity
 
     def _load_frozen(self, path: Path) -> None:
         state = load_checkpoint(path, map_location=self.device)
@@ -506,6 +517,7 @@ class _StageRunner:
                         samples,
                         self.bands,
                         self.autocast,
+                        self.input_bands,
                     )
                 if observer is not None:
                     observer.iteration_done(self.stage.name, done, logged)

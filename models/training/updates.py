@@ -483,20 +483,32 @@ class AugCGanGeneratorLoss:
 
 @dataclass(frozen=True)
 class ConditionalDiscriminatorLoss:
-    """pix2pix's discriminator objective (method ``galaxygan``), on the training pairs.
+    """pix2pix's discriminator objective (methods ``galaxygan`` and ``pix2pix``), on the training pairs.
 
-    The batch's SDSS side holds the degraded images x_p, its CFHT side the originals y_p
-    (:class:`~galtk.models.training.batches.degraded_pairs.DegradedPairSources`). With G = ``G_REC`` run
-    without gradients and D = ``D_REC`` judging (condition, image) pairs:
+    The batch's SDSS side holds the conditions x_p (degraded images, or the input surveys), its CFHT side
+    the images y_p to produce (the originals, or the target survey)
+    (:class:`~galtk.models.training.batches.degraded_pairs.DegradedPairSources`,
+    :class:`~galtk.models.training.batches.survey_pairs.SurveyPairSources`). With G = ``generator`` run
+    without gradients and D = ``discriminator`` judging (condition, image) pairs:
     ``loss = (CE(D(x_p, y_p), 1) + CE(D(x_p, G(x_p)), 0)) / 2``, halved as pix2pix does to slow the
     discriminator down. Component ``adv``. Draws no random numbers (G's dropout uses the global RNG).
+
+    Attributes
+    ----------
+    generator, discriminator : str
+        Roles of G and D.
     """
+
+    generator: str = "G_REC"
+    discriminator: str = "D_REC"
 
     def __call__(self, networks: Networks, batch: TrainingBatch) -> LossTerms:
         degraded, original = batch.pair_sdss, batch.pair_cfht
         with torch.no_grad():
-            recovered = networks["G_REC"](degraded)
-        logits = networks["D_REC"](torch.cat([degraded, degraded]), torch.cat([original, recovered]))
+            recovered = networks[self.generator](degraded)
+        logits = networks[self.discriminator](
+            torch.cat([degraded, degraded]), torch.cat([original, recovered])
+        )
         real, fake = logits[: len(degraded)], logits[len(degraded) :]
         terms = {"adv": (adversarial_loss(real, real=True) + adversarial_loss(fake, real=False)) / 2}
         return {"loss": terms["adv"], **_detached(terms)}
@@ -504,24 +516,29 @@ class ConditionalDiscriminatorLoss:
 
 @dataclass(frozen=True)
 class ConditionalGeneratorLoss:
-    """pix2pix's generator objective (method ``galaxygan``): ``CE(D(x_p, G(x_p)), 1) + l1_weight L1``.
+    """pix2pix's generator objective (methods ``galaxygan`` and ``pix2pix``):
+    ``CE(D(x_p, G(x_p)), 1) + l1_weight L1``.
 
-    L1 is the mean absolute difference between G(x_p) and the original y_p (the notation of
+    L1 is the mean absolute difference between G(x_p) and y_p (the notation of
     :class:`ConditionalDiscriminatorLoss`), in the rescaled units. Components ``adv`` and ``l1``.
 
     Attributes
     ----------
     l1_weight : float
         Weight of the L1 term (GalaxyGAN's and pix2pix's lambda = 100).
+    generator, discriminator : str
+        Roles of G and D.
     """
 
     l1_weight: float = 100.0
+    generator: str = "G_REC"
+    discriminator: str = "D_REC"
 
     def __call__(self, networks: Networks, batch: TrainingBatch) -> LossTerms:
         degraded, original = batch.pair_sdss, batch.pair_cfht
-        recovered = networks["G_REC"](degraded)
+        recovered = networks[self.generator](degraded)
         terms = {
-            "adv": adversarial_loss(networks["D_REC"](degraded, recovered), real=True),
+            "adv": adversarial_loss(networks[self.discriminator](degraded, recovered), real=True),
             "l1": (recovered.float() - original.float()).abs().mean(),
         }
         return {"loss": terms["adv"] + self.l1_weight * terms["l1"], **_detached(terms)}

@@ -343,16 +343,32 @@ class RegridMap:
 
 @lru_cache(maxsize=16)
 def _between_cutouts(from_scale: float, from_size: int, to_scale: float, to_size: int) -> RegridMap:
+    x, y = _cutout_coordinates(from_scale, from_size, to_scale, to_size)
+    return RegridMap.from_coordinates(x, y, (from_size, from_size))
+
+
+@lru_cache(maxsize=64)
+def _cutout_coordinates(
+    from_scale: float, from_size: int, to_scale: float, to_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Input pixel coordinates of every output pixel centre, for two cutouts centred on the same object."""
     ra, dec = _REFERENCE_RA_DEC
     wcs_in = cutout_wcs(ra, dec, from_scale, from_size)
     wcs_out = cutout_wcs(ra, dec, to_scale, to_size)
     yy, xx = np.mgrid[:to_size, :to_size]
     world = wcs_out.pixel_to_world_values(xx.astype(float), yy.astype(float))
     x, y = wcs_in.world_to_pixel_values(*world)
-    return RegridMap.from_coordinates(np.asarray(x), np.asarray(y), (from_size, from_size))
+    return np.asarray(x), np.asarray(y)
 
 
-def regrid_cutouts(images: np.ndarray, *, from_scale: float, to_scale: float, to_size: int) -> np.ndarray:
+def regrid_cutouts(
+    images: np.ndarray,
+    *,
+    from_scale: float,
+    to_scale: float,
+    to_size: int,
+    shifts: np.ndarray | None = None,
+) -> np.ndarray:
     """Bilinearly regrid cutouts ``(..., n, n)`` at ``from_scale`` onto ``to_size`` px at ``to_scale``.
 
     Parameters
@@ -363,6 +379,10 @@ def regrid_cutouts(images: np.ndarray, *, from_scale: float, to_scale: float, to
         Input and output pixel scales in arcsec per pixel.
     to_size : int
         Output cutout side in pixels.
+    shifts : ndarray, shape (N, 2), optional
+        For images ``(N, ..., n, n)``: per image, how far (x, y input pixels) the object lies from where a
+        centred cutout has it (native-pixel cutouts carry their object up to half a pixel off centre, and a
+        target grid's own offset moves where the object must land). Images without a shift share one mapping.
 
     Returns
     -------
@@ -373,7 +393,21 @@ def regrid_cutouts(images: np.ndarray, *, from_scale: float, to_scale: float, to
     mapping = RegridMap.between_cutouts(
         from_scale=from_scale, from_size=size, to_scale=to_scale, to_size=to_size
     )
-    return mapping.apply(images)
+    if shifts is None or not np.any(shifts):
+        return mapping.apply(images)
+    images = np.asarray(images)
+    shifts = np.asarray(shifts, dtype=np.float64)
+    if shifts.shape != (len(images), 2):
+        raise ValueError(f"shifts must have shape ({len(images)}, 2), got {shifts.shape}")
+    out = np.empty((*images.shape[:-2], to_size, to_size), dtype=np.float32)
+    still = ~shifts.any(axis=1)
+    if still.any():
+        out[still] = mapping.apply(images[still])
+    x, y = _cutout_coordinates(float(from_scale), int(size), float(to_scale), int(to_size))
+    for index in np.flatnonzero(~still):
+        shifted = RegridMap.from_coordinates(x + shifts[index, 0], y + shifts[index, 1], (size, size))
+        out[index] = shifted.apply(images[index])
+    return out
 
 
 @dataclass(frozen=True)

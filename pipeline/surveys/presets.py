@@ -13,6 +13,9 @@ overrides any field. Sources of the figures:
   calibrated (pixels are kept in their own unit; no magnitude is derived from them).
 - Seeing: typical PSF FWHM of each survey (DSS2 plates about 2-2.5"; 2MASS 2.5-3"; GALEX 4.2" FUV and 5.3"
   NUV; Pan-STARRS1 median 1.0-1.3"; DECaLS 1.3-1.5"; WISE 6.1" W1 and 6.4" W2).
+- Cutouts: about 50" for the fine-pixelled surveys (SDSS9, Pan-STARRS1, Legacy Surveys), 54-55" for the
+  coarse ones (DSS2, 2MASS, GALEX, unWISE), so that an input survey's cutout covers a target's grid whole
+  for multi-input translation.
 - Noise: an approximate per-pixel sigma in nanomaggies from each survey's 5-sigma point-source depth and
   seeing, used by the synthetic sky only.
 """
@@ -116,7 +119,7 @@ HIPS_SURVEYS: tuple[SurveySpec, ...] = (
             "ir": ("CDS/P/DSS2/NIR", 850.0, 2.2, 0.9),
         },
         pixel_scale=1.008,
-        cutout_size=50,
+        cutout_size=54,
         hips_unit="photographic density",
         flux_pixels=False,
     ),
@@ -129,7 +132,7 @@ HIPS_SURVEYS: tuple[SurveySpec, ...] = (
             "K": ("CDS/P/2MASS/K", 2159.0, 2.8, 13.0),
         },
         pixel_scale=1.0,
-        cutout_size=50,
+        cutout_size=54,
         hips_unit="DN",
     ),
     _hips_survey(
@@ -140,7 +143,7 @@ HIPS_SURVEYS: tuple[SurveySpec, ...] = (
             "NUV": ("CDS/P/GALEXGR6_7/NUV", 231.0, 5.3, 0.15),
         },
         pixel_scale=1.5,
-        cutout_size=34,
+        cutout_size=36,
         hips_unit="counts/s",
         nanomaggies=(nanomaggies_per_count(18.82), nanomaggies_per_count(20.08)),
         release="GR6/7",
@@ -195,7 +198,7 @@ HIPS_SURVEYS: tuple[SurveySpec, ...] = (
             "W2": ("CDS/P/unWISE/W2", 4618.0, 6.4, 0.62),
         },
         pixel_scale=2.75,
-        cutout_size=18,
+        cutout_size=20,
         hips_unit="Vega nanomaggy",
         nanomaggies=(nanomaggies_per_count(22.5 + 2.699), nanomaggies_per_count(22.5 + 3.339)),
     ),

@@ -21,6 +21,7 @@ ALIASES = {
     "cyclegan": ("9", "g"),
     "augcgan": ("10", "h"),
     "galaxygan": (),
+    "pix2pix-multi": (),
 }
 
 
@@ -42,7 +43,7 @@ def _ids(net: NetworkSpec) -> str:
 
 
 def _inputs(net: NetworkSpec, batch: int = 2, bands: int = 5) -> list[torch.Tensor]:
-    values = {"B": batch, "C": bands}
+    values = {"B": batch, "C": bands, "C_in": bands}
     return [torch.randn(*(values.get(d, d) for d in shape)) for shape in net.inputs]  # type: ignore[misc]
 
 

@@ -85,3 +85,44 @@ def degraded_sim_workspace(
         root / "data/raw/sdss.zarr", root / "data/degraded/sdss.zarr", DegradeSettings(fwhm=(fwhm,))
     )
     return root
+
+
+def surveys_sim_workspace(
+    root: Path,
+    surveys: dict[str, int],
+    *,
+    n_objects: int = 40,
+    seed: int = 7,
+    test_fraction: float = 0.25,
+) -> Path:
+    """A synthetic-sky workspace of several surveys, fetched and paired by ``galtk crossmatch --surveys``.
+
+    Parameters
+    ----------
+    root : Path
+        Workspace directory (created).
+    surveys : dict of str to int
+        Built-in surveys and the cutout size of each (small sizes keep tests fast).
+    n_objects, seed : int
+        Size and seed of the synthetic sky.
+    test_fraction : float
+        Share of the pairs held out for testing.
+
+    Returns
+    -------
+    Path
+        ``root``; the paired store is ``data/paired.zarr``.
+    """
+    from galtk.pipeline.crossmatch.surveys import pair_surveys_workspace
+
+    config = default_config(sim=True, surveys=list(surveys))
+    config.sim_sky = dataclasses.replace(SimSkyParams(), n_objects=n_objects, seed=seed, width_deg=0.2)
+    config.crossmatch = dataclasses.replace(config.crossmatch, test_fraction=test_fraction)
+    for name, size in surveys.items():
+        config.surveys[name] = dataclasses.replace(config.surveys[name], cutout_size=size)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / CONFIG_NAME).write_text(render_config(config), encoding="utf-8")
+    workspace = load_workspace(root)
+    fetch_workspace(workspace)
+    pair_surveys_workspace(workspace)
+    return root

@@ -175,6 +175,9 @@ class StoreBatchSource:
     ----------
     bands : tuple of str
         Band names, in channel order.
+    input_bands : tuple of str
+        Channel names of the SDSS side, when they differ from ``bands`` (several input surveys concatenated
+        for multi-input translation); ``bands`` otherwise.
     sdss_size, cfht_size : int
         Side of the SDSS and CFHT images in pixels (``cfht_size`` is the SDSS size for ``regridded``).
     counts : TrainingCounts
@@ -198,9 +201,11 @@ class StoreBatchSource:
         rank: int,
         world_size: int,
         details: dict[str, Any],
+        input_bands: Sequence[str] | None = None,
     ) -> None:
         self._sources = tuple(sources)
         self.bands = tuple(bands)
+        self.input_bands = tuple(input_bands) if input_bands is not None else self.bands
         self.sdss_size = int(self._sources[0].columns[0].image_shape[-1])
         self.cfht_size = int(self._sources[1].columns[0].image_shape[-1])
         self.counts = TrainingCounts(*(len(source.rows) for source in self._sources))
@@ -326,8 +331,10 @@ class StoreBatchSource:
         rank: int = 0,
         world_size: int = 1,
         bands: Sequence[str] | None = None,
+        input_bands: Sequence[str] | None = None,
     ) -> StoreBatchSource:
-        """Training data held in memory from arrays (for tests and the demo).
+        """Training data held in memory from arrays (for tests, the demo and the runs that prepare their own
+        arrays).
 
         Parameters
         ----------
@@ -339,6 +346,9 @@ class StoreBatchSource:
             As for :meth:`open`.
         bands : sequence of str, optional
             Channel names (default: SDSS's u g r i z for 5 channels, else ``band0``, ``band1``...).
+        input_bands : sequence of str, optional
+            Channel names of the SDSS side when its channels differ from the CFHT side's (multi-input
+            translation: the inputs' bands concatenated); by default both sides have ``bands``.
 
         Returns
         -------
@@ -347,8 +357,10 @@ class StoreBatchSource:
         """
         device = _check_settings(batch_unpaired, batch_pairs, seed, rank, world_size, device)
         arrays = [np.asarray(images, dtype=np.float32) for images in (sdss, cfht, pair_sdss, pair_cfht)]
-        _check_arrays(*arrays)
-        channels = arrays[0].shape[1]
+        _check_arrays(*arrays, same_channels=input_bands is None)
+        if input_bands is not None and len(input_bands) != arrays[0].shape[1]:
+            raise ValueError(f"{len(input_bands)} input band names for {arrays[0].shape[1]} channels")
+        channels = arrays[1].shape[1]
         if bands is None:
             bands = SDSS.bands if channels == len(SDSS.bands) else tuple(f"band{k}" for k in range(channels))
         if len(bands) != channels:
@@ -397,6 +409,7 @@ class StoreBatchSource:
             rank=rank,
             world_size=world_size,
             details=details,
+            input_bands=input_bands,
         )
 
     # ------------------------------------------------------------------ batches
@@ -493,6 +506,7 @@ class StoreBatchSource:
         return {
             "device": str(self.device),
             "bands": list(self.bands),
+            **({"input_bands": list(self.input_bands)} if self.input_bands != self.bands else {}),
             "sdss_size": self.sdss_size,
             "cfht_size": self.cfht_size,
             "cfht_array": self._details["cfht_array"],
@@ -689,14 +703,16 @@ def _check_settings(
     return device
 
 
-def _check_arrays(sdss: np.ndarray, cfht: np.ndarray, pair_sdss: np.ndarray, pair_cfht: np.ndarray) -> None:
+def _check_arrays(
+    sdss: np.ndarray, cfht: np.ndarray, pair_sdss: np.ndarray, pair_cfht: np.ndarray, *, same_channels: bool
+) -> None:
     named = {"sdss": sdss, "cfht": cfht, "pair_sdss": pair_sdss, "pair_cfht": pair_cfht}
     for name, images in named.items():
         if images.ndim != 4 or images.shape[2] != images.shape[3] or not len(images):
             raise ValueError(f"{name} must hold square images (N, C, H, W) with N > 0, not {images.shape}")
     if sdss.shape[1:] != pair_sdss.shape[1:] or cfht.shape[1:] != pair_cfht.shape[1:]:
         raise ValueError("paired images must have the shapes of the unpaired images of their survey")
-    if sdss.shape[1] != cfht.shape[1]:
+    if same_channels and sdss.shape[1] != cfht.shape[1]:
         raise ValueError(f"SDSS images have {sdss.shape[1]} channels, CFHT images {cfht.shape[1]}")
     if len(pair_sdss) != len(pair_cfht):
         raise ValueError(f"{len(pair_sdss)} SDSS but {len(pair_cfht)} CFHT images of pairs")

@@ -23,6 +23,19 @@ def test_parameter_counts_follow_the_pix2pix_formula() -> None:
     assert sum(p.numel() for p in ConditionalPatchGan().parameters()) == patchgan == 2_771_905
 
 
+def test_several_surveys_in_change_only_the_first_layers() -> None:
+    # 13 input bands (e.g. DSS2 3 + 2MASS 3 + GALEX 2 + 5 more) to 5: only the layers reading the input grow
+    unet = UNetGenerator(bands=5, in_bands=13)
+    assert sum(p.numel() for p in unet.parameters()) == 29_247_877 + (13 - 5) * 64 * 16
+    patchgan = ConditionalPatchGan(bands=5, in_bands=13)
+    assert sum(p.numel() for p in patchgan.parameters()) == 2_771_905 + (13 - 5) * 64 * 16
+    torch.manual_seed(0)
+    small = UNetGenerator(bands=5, width=TINY, in_bands=8)
+    assert small(torch.randn(2, 8, 64, 64)).shape == (2, 5, 64, 64)
+    judge = ConditionalPatchGan(bands=5, width=TINY, in_bands=8)
+    assert judge(torch.randn(2, 8, 64, 64), torch.randn(2, 5, 64, 64)).shape == (2, 1, 8, 8)
+
+
 @pytest.mark.parametrize("size", [64, 136, 50])
 def test_unet_keeps_any_size_and_its_dropout_is_off_in_eval_mode(size: int) -> None:
     torch.manual_seed(0)

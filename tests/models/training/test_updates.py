@@ -44,7 +44,7 @@ def _case_id(case: tuple[Method, Stage, Update]) -> str:
 
 
 def _batch(stage: Stage) -> TrainingBatch:
-    same_grid = stage.cfht_array == REGRIDDED or "G_REC" in stage.roles  # galaxygan: one survey's pairs
+    same_grid = stage.cfht_array == REGRIDDED or {"G_REC", "G_MULTI"} & set(stage.roles)  # one grid
     sdss, cfht = (32, 32) if same_grid else (16, 40)
     return TrainingBatch(
         sdss=torch.randn(2, BANDS, sdss, sdss),
