@@ -101,8 +101,8 @@ def evaluate_command(
         Path | None,
         typer.Option(
             "--truth",
-            help="galaxygan: a store of the same cutouts without noise (the synthetic sky fetched with"
-            " \\[sim] noise_scale = 0), measured against as well as the originals.",
+            help="galaxygan and pix2pix-multi: a store of the same cutouts without noise (the synthetic sky"
+            " fetched with \\[sim] noise_scale = 0), measured against instead of the observed ones.",
             show_default=False,
         ),
     ] = None,
@@ -133,6 +133,9 @@ def evaluate_command(
     ws = load_workspace(workspace)
     if _is_recovery(method or ()):
         _evaluate_recovery(ws, run, truth, output, overwrite, limit, device, batch_size, tune)
+        return
+    if _is_multi_input(method or ()):
+        _evaluate_multi_input(ws, run, truth, output, overwrite, device, batch_size)
         return
     plan = plan_evaluation(
         ws,
@@ -173,6 +176,53 @@ def _is_recovery(methods: Sequence[str]) -> bool:
             "--method galaxygan is evaluated on its degrade pairs, alone; evaluate it separately"
         )
     return bool(recovery)
+
+
+def _is_multi_input(methods: Sequence[str]) -> bool:
+    """True for ``--method pix2pix-multi`` (alone: its runs are compared with each other)."""
+    from galtk.models.methods import resolve_method
+
+    multi = [name for name in methods if resolve_method(name).pairs == "surveys"]
+    if multi and len(methods) > 1:
+        raise UsageError("--method pix2pix-multi compares its own runs; evaluate other methods separately")
+    return bool(multi)
+
+
+def _evaluate_multi_input(
+    ws: Workspace,
+    run: list[str] | None,
+    truth: Path | None,
+    output: Path | None,
+    overwrite: bool,
+    device: str | None,
+    batch_size: int,
+) -> None:
+    """``galtk evaluate --method pix2pix-multi``: photometry of each run against the target, side by side."""
+    from galtk.models.multi_input.stage import DEFAULT_OUTPUT as MULTI_OUTPUT
+    from galtk.models.multi_input.stage import evaluate_multi_input_workspace
+
+    evaluation, report = evaluate_multi_input_workspace(
+        ws,
+        runs=run or (),
+        truth=truth,
+        output=output if output is not None else MULTI_OUTPUT,
+        overwrite=overwrite,
+        device=device,
+        batch_size=batch_size,
+    )
+    table = Table(
+        title=f"galtk evaluate: into {evaluation.target}, scatter of m - m_{evaluation.reference} (mag)"
+    )
+    table.add_column("inputs")
+    for band in evaluation.bands:
+        table.add_column(band, justify="right")
+    rows = [(" + ".join(r["inputs"]), r) for r in evaluation.runs]
+    if evaluation.observed is not None:
+        rows.append((f"observed {evaluation.target}", evaluation.observed))
+    for label, record in rows:
+        table.add_row(label, *(f"{record['bands'][b]['scatter_mag']:.3f}" for b in evaluation.bands))
+    console.print(table)
+    console.print(f"Report: [bold]{escape(str(report))}[/bold] (metrics.json beside it)", highlight=False)
 
 
 def _evaluate_recovery(

@@ -142,21 +142,22 @@ def survey_arrays(
                 f"{int(np.ceil(target.cutout_arcsec / spec.pixel_scale))}"
             )
     target_store = store.member(target.name)
-    target_offsets = _offsets(target_store, rows)
+    target_offsets = object_offsets(target_store, rows)
     target_images = target_store.read(rows).images
     stacked = []
     for spec in inputs:
         member = store.member(spec.name)
         pixels = survey_pixels(member.read(rows).images, spec)
-        stacked.append(on_target_grid(pixels, spec, target, _offsets(member, rows), target_offsets))
+        stacked.append(on_target_grid(pixels, spec, target, object_offsets(member, rows), target_offsets))
     return (
         signed_sqrt(np.concatenate(stacked, axis=1)).astype(np.float32),
         signed_sqrt(survey_pixels(target_images, target)).astype(np.float32),
     )
 
 
-def _offsets(store: CutoutStore, rows: np.ndarray) -> np.ndarray | None:
-    """Each row's object offset on its cutout (the first band's: one grid for all bands), if recorded."""
+def object_offsets(store: CutoutStore, rows: np.ndarray) -> np.ndarray | None:
+    """Where each row's object lies from its cutout's centre pixel, (x, y) pixels (the first band's: one grid
+    for all bands), when the store records it (native-pixel cutouts); None otherwise."""
     names = {extra.name for extra in store.schema.extras}
     if not {"offset_x", "offset_y"} <= names:
         return None

@@ -1,0 +1,1 @@
+"""Multi-input translation: several surveys of the same galaxies into another survey (pix2pix-multi)."""

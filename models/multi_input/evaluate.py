@@ -1,0 +1,243 @@
+"""Multi-input translation measured against the target survey: photometry and colours per band.
+
+For each ``pix2pix-multi`` run, the test pairs of ``galtk crossmatch --surveys`` are translated from the
+run's input surveys into its target survey, and each translation's aperture photometry (photutils, a circle
+of ``APERTURE_ARCSEC`` radius on the object) is compared, band by band, with that of a reference image of the
+same object: the target survey's own cutout, or with ``truth`` its noiseless image (the synthetic sky fetched
+with ``noise_scale = 0``). Per band: the median magnitude offset (bias) and the robust scatter (1.4826 MAD)
+of m_translated - m_reference, the same for the colours of consecutive bands, and the objects whose
+translated or reference flux is not positive. With a truth, the target's observed cutouts are measured the
+same way: the error of the survey itself, the floor a translation is compared with.
+
+Runs are reported side by side, ordered by their number of input surveys: the seed's comparison of 1, 2
+and 3 input surveys.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from galtk.errors import EvaluationError
+from galtk.models.multi_input.translator import MultiInputTranslator
+from galtk.models.training.batches.survey_pairs import (
+    object_offsets,
+    open_survey_pairs,
+    survey_arrays,
+    survey_pixels,
+)
+from galtk.pipeline.preprocess.transforms import inverse_signed_sqrt
+from galtk.pipeline.stores.cutout_store import CutoutStore
+from galtk.pipeline.surveys import SurveySpec
+
+#: Radius of the photometric aperture, arcsec.
+APERTURE_ARCSEC = 3.0
+_MAD_SIGMA = 1.4826
+
+
+@dataclass(frozen=True)
+class BandErrors:
+    """Photometric error of one set of images in one band (or colour) against the reference."""
+
+    bias: float
+    scatter: float
+    objects: int
+    not_positive: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        """JSON-ready."""
+        return {
+            "bias_mag": self.bias,
+            "scatter_mag": self.scatter,
+            "objects": self.objects,
+            "not_positive": self.not_positive,
+        }
+
+
+def aperture_fluxes(images: np.ndarray, pixel_scale: float, offsets: np.ndarray | None = None) -> np.ndarray:
+    """Flux in a circle of :data:`APERTURE_ARCSEC` on each object (photutils), per image and band.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, C, H, W)
+        Fluxes per pixel.
+    pixel_scale : float
+        Arcsec per pixel.
+    offsets : ndarray, shape (N, 2), optional
+        Where each object lies from the centre pixel, (x, y) pixels.
+
+    Returns
+    -------
+    ndarray, shape (N, C)
+    """
+    from photutils.aperture import CircularAperture, aperture_photometry
+
+    n, bands, height, width = images.shape
+    centre = np.array([(width - 1) / 2.0, (height - 1) / 2.0])
+    out = np.empty((n, bands))
+    for index in range(n):
+        position = centre + (offsets[index] if offsets is not None else 0.0)
+        aperture = CircularAperture(position, r=APERTURE_ARCSEC / pixel_scale)
+        for band in range(bands):
+            table = aperture_photometry(images[index, band].astype(np.float64), aperture)
+            out[index, band] = float(table["aperture_sum"][0])
+    return out
+
+
+def band_errors(measured: np.ndarray, reference: np.ndarray) -> list[BandErrors]:
+    """Bias and robust scatter of m_measured - m_reference per column (objects with both fluxes > 0)."""
+    errors = []
+    for column in range(measured.shape[1]):
+        ok = (measured[:, column] > 0) & (reference[:, column] > 0)
+        delta = -2.5 * np.log10(measured[ok, column] / reference[ok, column])
+        errors.append(_summarise(delta, int(np.count_nonzero(~ok))))
+    return errors
+
+
+def colour_errors(measured: np.ndarray, reference: np.ndarray) -> list[BandErrors]:
+    """The same for the colours of consecutive bands (m_b - m_b+1)."""
+    errors = []
+    for column in range(measured.shape[1] - 1):
+        pair = slice(column, column + 2)
+        ok = (measured[:, pair] > 0).all(axis=1) & (reference[:, pair] > 0).all(axis=1)
+        colour = -2.5 * np.log10(measured[ok, column] / measured[ok, column + 1])
+        truth = -2.5 * np.log10(reference[ok, column] / reference[ok, column + 1])
+        errors.append(_summarise(colour - truth, int(np.count_nonzero(~ok))))
+    return errors
+
+
+def _summarise(delta: np.ndarray, not_positive: int) -> BandErrors:
+    if not len(delta):
+        return BandErrors(float("nan"), float("nan"), 0, not_positive)
+    median = float(np.median(delta))
+    return BandErrors(median, float(_MAD_SIGMA * np.median(np.abs(delta - median))), len(delta), not_positive)
+
+
+@dataclass
+class MultiInputEvaluation:
+    """Every run's errors, and the observed target's when a truth was given."""
+
+    target: str
+    bands: tuple[str, ...]
+    reference: str
+    objects: int
+    runs: list[dict[str, Any]]
+    observed: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "target": self.target,
+            "bands": list(self.bands),
+            "reference": self.reference,
+            "aperture_arcsec": APERTURE_ARCSEC,
+            "objects": self.objects,
+            "runs": self.runs,
+            "observed": self.observed,
+            "more_inputs_better": more_inputs_better(self.runs, self.bands),
+        }
+
+
+def more_inputs_better(runs: list[dict[str, Any]], bands: Sequence[str]) -> dict[str, bool | None]:
+    """Per band: whether the scatter falls as input surveys are added (runs ordered by their inputs' count);
+    None with fewer than two run sizes."""
+    sizes = sorted({len(run["inputs"]) for run in runs})
+    if len(sizes) < 2:
+        return {band: None for band in bands}
+    verdict = {}
+    for band in bands:
+        best = [
+            min(run["bands"][band]["scatter_mag"] for run in runs if len(run["inputs"]) == k) for k in sizes
+        ]
+        verdict[band] = bool(all(later < earlier for earlier, later in itertools.pairwise(best)))
+    return verdict
+
+
+def evaluate_multi_input(
+    paired: Path,
+    translators: Sequence[MultiInputTranslator],
+    specs: dict[str, SurveySpec],
+    *,
+    truth: Path | None = None,
+    batch_size: int = 64,
+) -> MultiInputEvaluation:
+    """Translate the test pairs with each run and measure the photometry against the target or its truth.
+
+    Parameters
+    ----------
+    paired : Path
+        The paired store of ``galtk crossmatch --surveys``.
+    translators : sequence of MultiInputTranslator
+        The runs (same target survey).
+    specs : dict of str to SurveySpec
+        The workspace's surveys.
+    truth : Path, optional
+        A raw store of the target survey without noise; objects matched by identifier.
+    batch_size : int
+        Images per forward pass.
+
+    Raises
+    ------
+    EvaluationError
+        If the runs have different targets, the store has no test pair, or the truth lacks objects.
+    """
+    targets = {translator.target for translator in translators}
+    if len(targets) != 1:
+        raise EvaluationError(f"the runs translate into different surveys ({', '.join(sorted(targets))})")
+    target = specs[targets.pop()]
+    names = sorted({name for translator in translators for name in translator.inputs} | {target.name})
+    store = open_survey_pairs(paired, names)
+    rows = np.flatnonzero(store.split == "test")
+    if not len(rows):
+        raise EvaluationError(f"{paired} holds no test pair")
+    member = store.member(target.name)
+    offsets = object_offsets(member, rows)
+    observed = survey_pixels(member.read(rows).images, target)
+    reference_images, reference = observed, "observed"
+    if truth is not None:
+        reference_images, reference = _truth_images(truth, member.ids[rows], target), "truth"
+    reference_flux = aperture_fluxes(reference_images, target.pixel_scale, offsets)
+    results = []
+    for translator in sorted(translators, key=lambda t: (len(t.inputs), t.label)):
+        inputs, _ = survey_arrays(store, tuple(specs[name] for name in translator.inputs), target, rows)
+        made = inverse_signed_sqrt(translator.translate(inputs, batch_size=batch_size))
+        flux = aperture_fluxes(made, target.pixel_scale, offsets)
+        results.append(_errors(translator.describe(), flux, reference_flux, target.bands))
+    observed_errors = None
+    if truth is not None:
+        flux = aperture_fluxes(observed, target.pixel_scale, offsets)
+        observed_errors = _errors({"inputs": [], "target": target.name}, flux, reference_flux, target.bands)
+    return MultiInputEvaluation(target.name, target.bands, reference, len(rows), results, observed_errors)
+
+
+def _errors(
+    record: dict[str, Any], flux: np.ndarray, reference: np.ndarray, bands: Sequence[str]
+) -> dict[str, Any]:
+    colours = [f"{a}-{b}" for a, b in itertools.pairwise(bands)]
+    return {
+        **record,
+        "bands": {band: e.as_dict() for band, e in zip(bands, band_errors(flux, reference), strict=True)},
+        "colours": {
+            name: e.as_dict() for name, e in zip(colours, colour_errors(flux, reference), strict=True)
+        },
+    }
+
+
+def _truth_images(path: Path, ids: np.ndarray, target: SurveySpec) -> np.ndarray:
+    truth = CutoutStore.open(path)
+    if truth.schema.survey != target.name or tuple(truth.schema.bands) != tuple(target.bands):
+        raise EvaluationError(f"{path} holds {truth.schema.survey} cutouts, not {target.name}'s")
+    where = {str(object_id): row for row, object_id in enumerate(truth.ids)}
+    missing = [str(object_id) for object_id in ids if str(object_id) not in where]
+    if missing:
+        raise EvaluationError(f"{path} lacks {len(missing)} test objects (e.g. {missing[0]})")
+    rows = np.array([where[str(object_id)] for object_id in ids])
+    order = np.argsort(rows)
+    images = np.empty((len(rows), *truth.schema.image_shape))
+    images[order] = truth.read(rows[order]).images
+    return survey_pixels(images, target)

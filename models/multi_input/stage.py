@@ -1,0 +1,165 @@
+"""``galtk evaluate --method pix2pix-multi``: the multi-input runs of a workspace, side by side.
+
+Writes ``metrics.json`` and ``summary.md`` (a table per band of the photometric bias and scatter of each
+run, by number of input surveys, and of the observed target against the truth) into the report directory,
+atomically: a new report is built beside it and swapped in; an existing one is replaced only with
+``overwrite``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from galtk import __version__
+from galtk.errors import EvaluationError
+from galtk.models.multi_input.evaluate import (
+    APERTURE_ARCSEC,
+    MultiInputEvaluation,
+    evaluate_multi_input,
+)
+from galtk.models.multi_input.translator import find_multi_input_runs, load_multi_input
+from galtk.models.training.settings import resolve_device, train_settings
+from galtk.pipeline.replace import (
+    check_creatable,
+    recover_interrupted_swap,
+    remove_leftover,
+    staging_path,
+    swap_in,
+)
+
+if TYPE_CHECKING:
+    from galtk.pipeline.workspace import Workspace
+
+DEFAULT_OUTPUT = "reports/multi_input"
+REPORT_FORMAT = "galtk-multi-input-report"
+
+
+def evaluate_multi_input_workspace(
+    workspace: Workspace,
+    *,
+    runs: list[str] | tuple[str, ...] = (),
+    truth: str | Path | None = None,
+    output: str | Path = DEFAULT_OUTPUT,
+    overwrite: bool = False,
+    device: str | None = None,
+    batch_size: int = 64,
+) -> tuple[MultiInputEvaluation, Path]:
+    """Evaluate the named ``pix2pix-multi`` runs (default: all of them) on the test pairs; write the report.
+
+    Returns
+    -------
+    evaluation : MultiInputEvaluation
+    report : Path
+        ``summary.md`` of the written report.
+    """
+    settings = train_settings(workspace)
+    where = resolve_device(device or settings.device)
+    checkpoints = find_multi_input_runs(workspace.output(settings.runs, "[train] runs"), list(runs))
+    translators = [load_multi_input(path, device=where) for path in checkpoints]
+    specs = {name: workspace.survey(name) for name in workspace.config.surveys}
+    missing = sorted({n for t in translators for n in (*t.inputs, t.target)} - set(specs))
+    if missing:
+        raise EvaluationError(f"galtk.toml has no [surveys.{missing[0]}] table, which a run was trained on")
+    paired = workspace.output(workspace.config.crossmatch.paired, "[crossmatch] paired")
+    evaluation = evaluate_multi_input(
+        paired,
+        translators,
+        specs,
+        truth=workspace.resolve(truth) if truth is not None else None,
+        batch_size=batch_size,
+    )
+    directory = workspace.output(output, "--output")
+    return evaluation, write_report(evaluation, directory, overwrite=overwrite)
+
+
+def is_multi_input_report(directory: Path) -> bool:
+    """Whether ``directory`` holds a report this module wrote."""
+    try:
+        return json.loads((directory / "metrics.json").read_text(encoding="utf-8"))["format"] == REPORT_FORMAT
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def write_report(evaluation: MultiInputEvaluation, directory: Path, *, overwrite: bool = False) -> Path:
+    """Write metrics.json and summary.md into ``directory``; return summary.md's path.
+
+    Raises
+    ------
+    EvaluationError
+        If ``directory`` holds something else, or a report while ``overwrite`` is false.
+    """
+    directory = Path(directory)
+    recover_interrupted_swap(directory, accept=is_multi_input_report)
+    if directory.exists() and any(directory.iterdir()):
+        if not is_multi_input_report(directory):
+            raise EvaluationError(
+                f"{directory} exists and is not a galtk multi-input report; not replacing it"
+            )
+        if not overwrite:
+            raise EvaluationError(f"{directory} holds a report already; pass --overwrite to replace it")
+    check_creatable(directory)
+    document = {
+        "format": REPORT_FORMAT,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "galtk_version": __version__,
+        **evaluation.as_dict(),
+    }
+    staging = staging_path(directory)
+    remove_leftover(staging)
+    try:
+        staging.mkdir(parents=True)
+        (staging / "metrics.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        (staging / "summary.md").write_text(summary_markdown(document), encoding="utf-8")
+    except BaseException:
+        remove_leftover(staging)
+        raise
+    swap_in(staging, directory)
+    return directory / "summary.md"
+
+
+def summary_markdown(document: dict[str, Any]) -> str:
+    """The report's tables: per band and colour, each run's bias and scatter (mag)."""
+    bands = document["bands"]
+    rows = [*document["runs"]]
+    labels = [f"{' + '.join(run['inputs'])}" for run in rows]
+    if document["observed"] is not None:
+        rows.append(document["observed"])
+        labels.append(f"observed {document['target']} (its own noise)")
+    lines = [
+        f"# Multi-input translation into {document['target']}",
+        "",
+        f'{document["objects"]} test pairs; aperture photometry in a {APERTURE_ARCSEC:g}" radius against the '
+        f"{'noiseless truth' if document['reference'] == 'truth' else 'observed target cutouts'}. Each cell: "
+        "median offset / robust scatter of m - m_reference (mag); lower scatter is better.",
+        "",
+        "| inputs | " + " | ".join(bands) + " |",
+        "|---|" + "---:|" * len(bands),
+    ]
+    for label, run in zip(labels, rows, strict=True):
+        cells = [_cell(run["bands"][band]) for band in bands]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    colours = list(rows[0]["colours"]) if rows else []
+    lines += ["", "Colours (consecutive bands):", "", "| inputs | " + " | ".join(colours) + " |"]
+    lines.append("|---|" + "---:|" * len(colours))
+    for label, run in zip(labels, rows, strict=True):
+        lines.append(f"| {label} | " + " | ".join(_cell(run["colours"][c]) for c in colours) + " |")
+    verdict = document["more_inputs_better"]
+    lines += [
+        "",
+        "More input surveys, lower scatter: " + ", ".join(f"{b} {_yes(v)}" for b, v in verdict.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(errors: dict[str, Any]) -> str:
+    if not errors["objects"] or math.isnan(errors["scatter_mag"]):
+        return "n/a"
+    return f"{errors['bias_mag']:+.3f} / {errors['scatter_mag']:.3f}"
+
+
+def _yes(value: bool | None) -> str:
+    return "n/a" if value is None else ("yes" if value else "no")

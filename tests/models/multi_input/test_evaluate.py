@@ -1,0 +1,116 @@
+"""Multi-input evaluation: aperture photometry and its errors, and galtk evaluate --method pix2pix-multi."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_results import one_error_line
+from sim_workspaces import surveys_sim_workspace
+from typer.testing import CliRunner
+
+from galtk.cli.app import app
+from galtk.models.multi_input.evaluate import (
+    APERTURE_ARCSEC,
+    aperture_fluxes,
+    band_errors,
+    colour_errors,
+    more_inputs_better,
+)
+from galtk.models.training.launch import prepare_workspace
+from galtk.pipeline.fetch.stage import fetch_workspace
+from galtk.pipeline.workspace import CONFIG_NAME, load_workspace, render_config
+
+runner = CliRunner()
+SIZES = {"dss2": 14, "galex": 10, "sdss9": 32}
+
+
+def test_aperture_flux_of_a_gaussian_matches_its_enclosed_fraction() -> None:
+    scale, sigma_arcsec, offset = 0.396, 1.0, (1.3, -0.6)
+    yy, xx = np.mgrid[:64, :64] - 31.5
+    sigma = sigma_arcsec / scale
+    image = np.exp(-((xx - offset[0]) ** 2 + (yy - offset[1]) ** 2) / (2 * sigma**2))
+    image *= 7.0 / image.sum()
+    flux = aperture_fluxes(image[None, None], scale, np.array([offset]))
+    enclosed = 1.0 - np.exp(-(APERTURE_ARCSEC**2) / (2 * sigma_arcsec**2))  # a 2-D Gaussian's
+    assert flux[0, 0] == pytest.approx(7.0 * enclosed, rel=0.005)
+
+
+def test_magnitude_and_colour_errors_have_known_answers() -> None:
+    reference = np.array([[10.0, 20.0, 40.0], [5.0, 5.0, 5.0], [1.0, 2.0, 3.0]])
+    measured = reference * 10 ** (-0.4 * np.array([0.1, 0.1, -0.2]))  # 0.1 mag fainter, 0.2 brighter
+    measured[2, 0] = -1.0  # a non-positive flux is counted, not measured
+    errors = band_errors(measured, reference)
+    assert [e.bias for e in errors] == pytest.approx([0.1, 0.1, -0.2])
+    assert [e.scatter for e in errors] == pytest.approx([0.0, 0.0, 0.0], abs=1e-12)
+    assert [e.not_positive for e in errors] == [1, 0, 0]
+    colours = colour_errors(measured, reference)
+    assert [c.bias for c in colours] == pytest.approx([0.0, 0.3])
+
+
+def test_more_inputs_better_compares_the_best_run_of_each_size() -> None:
+    def run(inputs: list[str], u: float, g: float) -> dict:
+        return {"inputs": inputs, "bands": {"u": {"scatter_mag": u}, "g": {"scatter_mag": g}}}
+
+    runs = [run(["a"], 0.5, 0.2), run(["a", "b"], 0.4, 0.3), run(["b", "a"], 0.45, 0.25)]
+    assert more_inputs_better(runs, ["u", "g"]) == {"u": True, "g": False}
+    assert more_inputs_better(runs[:1], ["u"]) == {"u": None}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[Path, Path]:
+    """A workspace with two tiny pix2pix-multi runs (DSS2; DSS2 + GALEX), and a noiseless SDSS9 store."""
+    base = tmp_path_factory.mktemp("multi-eval")
+    root = surveys_sim_workspace(base / "ws", SIZES)
+    workspace = load_workspace(root)
+    for name, inputs in (("one", ["dss2"]), ("two", ["dss2", "galex"])):
+        overrides = {
+            "method": "pix2pix",
+            "inputs": inputs,
+            "target": "sdss9",
+            "iterations": 20,
+            "width": 1 / 16,
+            "batch_pairs": 8,
+            "checkpoint_every": 20,
+            "sample_every": 0,
+            "device": "cpu",
+        }
+        prepare_workspace(workspace, overrides=overrides, name=name).train()
+    truth = base / "truth"
+    truth.mkdir()
+    config = dataclasses.replace(
+        workspace.config, sim_imaging=dataclasses.replace(workspace.config.sim_imaging, noise_scale=0.0)
+    )
+    (truth / CONFIG_NAME).write_text(render_config(config), encoding="utf-8")
+    fetch_workspace(load_workspace(truth), ["sdss9"])
+    return root, truth / "data/raw/sdss9.zarr"
+
+
+def test_evaluate_compares_the_runs_against_the_truth(trained) -> None:
+    root, truth = trained
+    command = ["evaluate", "-w", str(root), "--method", "pix2pix-multi", "--truth", str(truth)]
+    result = runner.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert "dss2 + galex" in result.stdout and "observed sdss9" in result.stdout
+    metrics = json.loads((root / "reports/multi_input/metrics.json").read_text())
+    assert [run["inputs"] for run in metrics["runs"]] == [["dss2"], ["dss2", "galex"]]
+    assert metrics["reference"] == "truth" and metrics["objects"] == 10
+    observed = metrics["observed"]["bands"]
+    # The observed SDSS9 cutouts against their own noiseless images: unbiased, within their noise.
+    assert all(abs(observed[band]["bias_mag"]) < 0.05 for band in "griz")
+    assert all(observed[band]["scatter_mag"] < 0.1 for band in "griz")
+    assert set(metrics["more_inputs_better"]) == set("ugriz")
+    assert "| dss2 + galex |" in (root / "reports/multi_input/summary.md").read_text()
+    again = runner.invoke(app, ["evaluate", "-w", str(root), "--method", "pix2pix-multi", "--run", "one"])
+    assert again.exit_code == 1 and "pass --overwrite" in one_error_line(again)
+
+
+def test_evaluate_refuses_mixing_with_other_methods(trained) -> None:
+    root, _ = trained
+    command = ["evaluate", "-w", str(root), "--method", "pix2pix-multi", "--method", "ours"]
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1
+    assert "compares its own runs" in one_error_line(result)
