@@ -132,8 +132,8 @@ def translate_command(
     from galtk.models.translation.translator import find_checkpoint, load_translator
     from galtk.pipeline.surveys import BANDS
 
-    if method is not None and _recovers(method):
-        _recover(inputs, output, output_dir, units, run, checkpoint, overwrite, device, workspace)
+    other = (inputs, output, output_dir, units, run, checkpoint, overwrite, device, workspace)
+    if method is not None and _translated_elsewhere(method, *other):
         return
     survey = None if direction is None else _input_survey(direction)
     batch = iter_inputs(inputs, survey=survey, units=units)
@@ -170,6 +170,30 @@ def _recovers(method: str) -> bool:
     return resolve_method(method).pairs == "degraded"
 
 
+def _translated_elsewhere(
+    method: str,
+    inputs: list[str],
+    output: Path | None,
+    output_dir: Path | None,
+    units: str | None,
+    run: str | None,
+    checkpoint: Path | None,
+    overwrite: bool,
+    device: str | None,
+    workspace: Path | None,
+) -> bool:
+    """Run ``--method galaxygan`` (recovery) or ``pix2pix-multi`` (several surveys in) and return True;
+    False for the paper's methods, which the command translates itself."""
+    from galtk.models.methods import resolve_method
+
+    pairs = resolve_method(method).pairs
+    if pairs == "surveys":
+        _translate_multi_input(inputs, output, run, checkpoint, overwrite, device, workspace)
+    elif pairs == "degraded":
+        _recover(inputs, output, output_dir, units, run, checkpoint, overwrite, device, workspace)
+    return pairs != "crossmatch"
+
+
 def _recover(
     inputs: list[str],
     output: Path | None,
@@ -203,6 +227,35 @@ def _recover(
             advance = lambda done: progress.advance(task, done)  # noqa: E731
             outcome = recover_inputs(recoverer, batch, advance=advance, **options)
     _print_outcome(outcome.written, outcome.skipped, output, directory)
+
+
+def _translate_multi_input(
+    inputs: list[str],
+    output: Path | None,
+    run: str | None,
+    checkpoint: Path | None,
+    overwrite: bool,
+    device: str | None,
+    workspace: Path | None,
+) -> None:
+    """``galtk translate --method pix2pix-multi``: one object's input surveys into the run's target survey."""
+    from galtk.errors import UsageError
+    from galtk.models.multi_input.translate import translate_files
+    from galtk.models.multi_input.translator import find_multi_input_runs, load_multi_input
+    from galtk.models.training.settings import resolve_device, train_settings
+    from galtk.pipeline.workspace import load_workspace
+
+    ws = load_workspace(workspace)
+    settings = train_settings(ws)
+    if checkpoint is None:
+        runs = find_multi_input_runs(ws.output(settings.runs, "[train] runs"), [run] if run else [])
+        checkpoint = runs[-1]
+    translator = load_multi_input(checkpoint, device=resolve_device(device or settings.device))
+    specs = {name: ws.survey(name) for name in (*translator.inputs, translator.target)}
+    if output is None:
+        raise UsageError(f"name the {translator.target} cutout to write with --output FILE.fits")
+    written = translate_files(translator, specs, inputs, output, overwrite=overwrite)
+    console.print(f"galtk translate: {translator.label} ({checkpoint.name}) wrote {written}", highlight=False)
 
 
 def _check_output(

@@ -134,6 +134,11 @@ def survey_arrays(
     inputs, target : ndarray of float32
         (N, C_in, H, W) and (N, C, H, W) on the target grid, in rescaled units (signed square root).
     """
+    if not target.calibrated:
+        raise TrainingDataError(
+            f"the target survey must be flux-calibrated: {target.name}'s {target.unit} has no zero point "
+            "(give unit_zeropoint in its [surveys.NAME] table, or choose another target)"
+        )
     for spec in inputs:
         if spec.cutout_arcsec < target.cutout_arcsec:
             raise TrainingDataError(

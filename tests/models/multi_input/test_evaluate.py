@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from cli_results import one_error_line
-from sim_workspaces import surveys_sim_workspace
 from typer.testing import CliRunner
 
 from galtk.cli.app import app
@@ -20,12 +17,8 @@ from galtk.models.multi_input.evaluate import (
     colour_errors,
     more_inputs_better,
 )
-from galtk.models.training.launch import prepare_workspace
-from galtk.pipeline.fetch.stage import fetch_workspace
-from galtk.pipeline.workspace import CONFIG_NAME, load_workspace, render_config
 
 runner = CliRunner()
-SIZES = {"dss2": 14, "galex": 10, "sdss9": 32}
 
 
 def test_aperture_flux_of_a_gaussian_matches_its_enclosed_fraction() -> None:
@@ -58,35 +51,6 @@ def test_more_inputs_better_compares_the_best_run_of_each_size() -> None:
     runs = [run(["a"], 0.5, 0.2), run(["a", "b"], 0.4, 0.3), run(["b", "a"], 0.45, 0.25)]
     assert more_inputs_better(runs, ["u", "g"]) == {"u": True, "g": False}
     assert more_inputs_better(runs[:1], ["u"]) == {"u": None}
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> tuple[Path, Path]:
-    """A workspace with two tiny pix2pix-multi runs (DSS2; DSS2 + GALEX), and a noiseless SDSS9 store."""
-    base = tmp_path_factory.mktemp("multi-eval")
-    root = surveys_sim_workspace(base / "ws", SIZES)
-    workspace = load_workspace(root)
-    for name, inputs in (("one", ["dss2"]), ("two", ["dss2", "galex"])):
-        overrides = {
-            "method": "pix2pix",
-            "inputs": inputs,
-            "target": "sdss9",
-            "iterations": 20,
-            "width": 1 / 16,
-            "batch_pairs": 8,
-            "checkpoint_every": 20,
-            "sample_every": 0,
-            "device": "cpu",
-        }
-        prepare_workspace(workspace, overrides=overrides, name=name).train()
-    truth = base / "truth"
-    truth.mkdir()
-    config = dataclasses.replace(
-        workspace.config, sim_imaging=dataclasses.replace(workspace.config.sim_imaging, noise_scale=0.0)
-    )
-    (truth / CONFIG_NAME).write_text(render_config(config), encoding="utf-8")
-    fetch_workspace(load_workspace(truth), ["sdss9"])
-    return root, truth / "data/raw/sdss9.zarr"
 
 
 def test_evaluate_compares_the_runs_against_the_truth(trained) -> None:
