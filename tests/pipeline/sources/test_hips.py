@@ -106,3 +106,36 @@ def test_hips_source_from_the_command_line(tmp_path, service) -> None:
     (tmp_path / CONFIG_NAME).write_text(render_config(config))
     result = CliRunner().invoke(app, ["fetch", "-w", str(tmp_path), "--overwrite"])
     assert result.exit_code == 1 and "one HiPS per band" in result.stderr
+
+
+def _fits_answer(data: np.ndarray, **keywords) -> dict:
+    import io
+
+    from astropy.io import fits
+
+    hdu = fits.PrimaryHDU(data)
+    for key, value in keywords.items():
+        hdu.header[key] = value
+    buffer = io.BytesIO()
+    hdu.writeto(buffer)
+    return {"body": buffer.getvalue()}
+
+
+def test_wrong_sizes_and_blank_tiles_are_recorded_never_stored(tmp_path, service) -> None:
+    blank = np.full((64, 64), 100, dtype=np.int16)
+    blank[10:20, 10:20] = -32768  # an integer tile's BLANK pixels: no data there
+    service.faults = [
+        _fits_answer(np.zeros((32, 32), dtype=np.float32)),  # not the requested grid
+        _fits_answer(blank, BLANK=-32768),
+    ]
+    report = fetch_survey(
+        _source(service), SDSS, tmp_path / "s.zarr", batch_size=8, chunk_objects=8, workers=1
+    )
+    store = CutoutStore.open(tmp_path / "s.zarr")
+    first = list(store.ids).index("a")
+    assert store.valid[first].tolist() == [False, False, True, True, True]
+    errors = store.extra("error")[first]
+    assert "returned a (32, 32) image" in errors and "does not cover the whole cutout" in errors
+    assert np.isnan(store.images[first, 0]).all()  # nothing of the wrong-sized answer is kept
+    # The object is fetched, with two bands marked invalid: pairing across surveys leaves it out.
+    assert report.failed == 0 and report.done == 2
