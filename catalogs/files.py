@@ -1,7 +1,8 @@
 """Object catalogs from files: the sample of objects an archive source cuts out.
 
 A catalog file holds one row per object with a right ascension, a declination (degrees, ICRS) and optionally
-an identifier. CSV, ECSV and FITS tables are read with astropy; column names are matched case-insensitively
+an identifier, or only a name (``NGC 4565``), resolved to a position by Sesame (:mod:`galtk.catalogs.names`).
+CSV, ECSV and FITS tables are read with astropy; column names are matched case-insensitively
 among common spellings (``ra``/``raj2000``/``alpha``, ``dec``/``dej2000``/``delta``, ``id``/``objid``/
 ``name``...). Rows with missing or out-of-range coordinates and duplicates (same identifier, or positions
 closer than 0.1 arcsec) are dropped, and counted, so one bad row never stops a week-long fetch.
@@ -22,6 +23,8 @@ from galtk.errors import CatalogError
 RA_NAMES = ("ra", "raj2000", "ra_icrs", "alpha", "alpha_j2000", "ra_deg")
 DEC_NAMES = ("dec", "dej2000", "decj2000", "dec_icrs", "delta", "delta_j2000", "dec_deg")
 ID_NAMES = ("id", "objid", "object_id", "objectid", "specobjid", "name", "source_id")
+#: Columns of a list of object names (a catalog without positions, resolved by Sesame).
+NAME_LIST_NAMES = ("name", "object", "objname", "main_id")
 _FORMATS = {".csv": "ascii.csv", ".ecsv": "ascii.ecsv", ".fits": "fits", ".fit": "fits", ".fts": "fits"}
 _DUPLICATE_ARCSEC = 0.1
 
@@ -80,6 +83,10 @@ def read_object_catalog(path: str | Path) -> ObjectCatalog:
         table = Table.read(path, format=fmt)
     except Exception as error:  # astropy raises many types for malformed files
         raise CatalogError(f"cannot read catalog {path}: {error}") from None
+    if _find_column(table, RA_NAMES, str(path), "right ascension", required=False) is None:
+        named = _find_column(table, NAME_LIST_NAMES, str(path), "name", required=False)
+        if named is not None:
+            return _resolved_catalog(table, named, path)
     catalog = catalog_from_table(table, origin=str(path))
     if fmt == "ascii.csv":
         # An unbalanced quote makes the reader take every following line as part of one field: those rows
@@ -87,6 +94,18 @@ def read_object_catalog(path: str | Path) -> ObjectCatalog:
         unread = _data_lines(path) - len(table)
         if unread > 0:
             catalog.dropped["unreadable (malformed CSV line, e.g. an unbalanced quote)"] = unread
+    return catalog
+
+
+def _resolved_catalog(table: Table, column: str, path: Path) -> ObjectCatalog:
+    """A list of object names, resolved by Sesame (:mod:`galtk.catalogs.names`)."""
+    from galtk.catalogs.names import UNRESOLVED, resolve_names, resolved_cache
+
+    names = list(dict.fromkeys(str(value).strip() for value in table[column] if str(value).strip()))
+    kept, ra, dec, unresolved = resolve_names(names, cache=resolved_cache(path))
+    catalog = catalog_from_table(Table({"id": kept.astype(str), "ra": ra, "dec": dec}), origin=str(path))
+    if unresolved:
+        catalog.dropped[UNRESOLVED] = len(unresolved)
     return catalog
 
 
@@ -156,7 +175,7 @@ def _sniff(path: Path, fmt: str) -> None:
     lines = head.decode("utf-8", errors="replace").splitlines()
     header = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
     names = {name.strip().strip('"').strip("'").lower() for name in header.replace(" ", ",").split(",")}
-    if fmt == "ascii.csv" and not names & set(RA_NAMES):
+    if fmt == "ascii.csv" and not names & set(RA_NAMES) and not names & set(NAME_LIST_NAMES):
         raise CatalogError(
             f"{path}: its first line does not name a right ascension column (one of {', '.join(RA_NAMES)}): "
             f"{header[:80]!r}"

@@ -59,7 +59,7 @@ class QueryParameters(dict):
         """Parameters of URL-encoded strings (a query string, a form body), in order."""
         from urllib.parse import parse_qsl
 
-        return cls([pair for text in encoded for pair in parse_qsl(text)])
+        return cls([pair for text in encoded for pair in parse_qsl(text, keep_blank_values=True)])
 
     def getall(self, name: str) -> list[str]:
         """Every value of ``name``, in request order (empty if absent)."""
