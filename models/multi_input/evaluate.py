@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from galtk.errors import EvaluationError
+from galtk.models.evaluation.metrics import robust_sigma
 from galtk.models.multi_input.translator import MultiInputTranslator
 from galtk.models.training.batches.survey_pairs import (
     object_offsets,
@@ -37,7 +38,6 @@ from galtk.pipeline.surveys import SurveySpec
 
 #: Radius of the photometric aperture, arcsec.
 APERTURE_ARCSEC = 3.0
-_MAD_SIGMA = 1.4826
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def _summarise(delta: np.ndarray, not_positive: int) -> BandErrors:
     if not len(delta):
         return BandErrors(float("nan"), float("nan"), 0, not_positive)
     median = float(np.median(delta))
-    return BandErrors(median, float(_MAD_SIGMA * np.median(np.abs(delta - median))), len(delta), not_positive)
+    return BandErrors(median, float(robust_sigma(delta[None])), len(delta), not_positive)
 
 
 @dataclass

@@ -31,8 +31,14 @@ import numpy as np
 from galtk import __version__
 from galtk.errors import CrossmatchError, StoreError
 from galtk.pipeline.crossmatch.matching import match_positions, split_pairs
-from galtk.pipeline.crossmatch.settings import CrossmatchSettings
-from galtk.pipeline.crossmatch.stage import ProgressCallback, StageCallback, copy_subset, open_input
+from galtk.pipeline.crossmatch.settings import CrossmatchOutputs, CrossmatchSettings
+from galtk.pipeline.crossmatch.stage import (
+    ProgressCallback,
+    StageCallback,
+    copy_subset,
+    open_input,
+    swap_journal,
+)
 from galtk.pipeline.locks import exclusive_lock
 from galtk.pipeline.replace import (
     check_creatable,
@@ -135,7 +141,7 @@ def pair_surveys(
         for name, store in opened.items():
             if store.schema.survey != name:
                 raise CrossmatchError(f"{store.path} holds {store.schema.survey} cutouts, not {name}")
-        journal = paired.with_name(f".{paired.name}.swap.json")
+        journal = swap_journal(CrossmatchOutputs(paired, {}, summary_path))
         finish_swap_together(journal)
         _check_outputs(paired, summary_path, [store.path for store in opened.values()], overwrite=overwrite)
         plan = _plan(opened, settings)

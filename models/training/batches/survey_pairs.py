@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from galtk.errors import StoreError, TrainingDataError
+from galtk.models.evaluation.metrics import robust_sigma
 from galtk.models.training.batches.loader import StoreBatchSource
 from galtk.models.training.distributed import Distributed
 from galtk.models.training.settings import TrainSettings
@@ -38,9 +39,6 @@ from galtk.pipeline.preprocess.transforms import signed_sqrt
 from galtk.pipeline.stores.cutout_store import CutoutStore
 from galtk.pipeline.stores.paired import PairedStore
 from galtk.pipeline.surveys import SurveySpec
-
-#: MAD to Gaussian sigma.
-_MAD_SIGMA = 1.4826
 
 
 def input_band_names(inputs: Sequence[SurveySpec]) -> tuple[str, ...]:
@@ -66,7 +64,7 @@ def survey_pixels(images: np.ndarray, spec: SurveySpec) -> np.ndarray:
     if spec.calibrated:
         return images * spec.nanomaggies_per_unit
     median = np.median(images, axis=(-2, -1), keepdims=True)
-    sigma = _MAD_SIGMA * np.median(np.abs(images - median), axis=(-2, -1), keepdims=True)
+    sigma = robust_sigma(images)[..., None, None]
     return (images - median) / np.where(sigma > 0, sigma, 1.0)
 
 
