@@ -164,12 +164,6 @@ def translate_command(
     _print_outcome(outcome.written, outcome.skipped, output, directory)
 
 
-def _recovers(method: str) -> bool:
-    from galtk.models.methods import resolve_method
-
-    return resolve_method(method).pairs == "degraded"
-
-
 def _translated_elsewhere(
     method: str,
     inputs: list[str],
