@@ -129,7 +129,7 @@ class OneLineErrors(LabelledValues, TyperGroup):
 app = typer.Typer(
     cls=OneLineErrors,
     name="galtk",
-    help="Build SDSS/CFHTLS galaxy cutout data sets and translate galaxy images between the surveys.",
+    help="Build galaxy cutout data sets from sky surveys and translate galaxy images between surveys.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
@@ -160,7 +160,7 @@ def _root(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also log progress details.")] = False,
 ) -> None:
-    """Build SDSS/CFHTLS galaxy cutout data sets and translate galaxy images between the surveys."""
+    """Build galaxy cutout data sets from sky surveys and translate galaxy images between surveys."""
     setup_logging(verbose)
 
 

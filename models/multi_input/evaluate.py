@@ -7,7 +7,12 @@ same object: the target survey's own cutout, or with ``truth`` its noiseless ima
 with ``noise_scale = 0``). Per band: the median magnitude offset (bias) and the robust scatter (1.4826 MAD)
 of m_translated - m_reference, the same for the colours of consecutive bands, and the objects whose
 translated or reference flux is not positive. With a truth, the target's observed cutouts are measured the
-same way: the error of the survey itself, the floor a translation is compared with.
+same way: the error of the survey itself, the floor a translation is compared with. Its difference from the
+truth also gives each band's aperture noise, and so each object's signal-to-noise ratio in the target survey:
+the errors are reported again for the objects detected at S/N >= :data:`BRIGHT_SNR` in the band, where the
+survey's own noise (below 0.05 mag) no longer hides what the translation gets wrong. A GAN reproduces the
+target's noise, so on faint objects a translation cannot beat the survey's own error; on bright ones its
+error is what the inputs tell about the band (and what the network learnt), as on the seed's NGC galaxies.
 
 Runs are reported side by side, ordered by their number of input surveys: the seed's comparison of 1, 2
 and 3 input surveys.
@@ -16,6 +21,7 @@ and 3 input surveys.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +44,8 @@ from galtk.pipeline.surveys import SurveySpec
 
 #: Radius of the photometric aperture, arcsec.
 APERTURE_ARCSEC = 3.0
+#: Signal-to-noise ratio, in the target survey's aperture, of the objects reported apart as bright.
+BRIGHT_SNR = 20.0
 
 
 @dataclass(frozen=True)
@@ -89,14 +97,39 @@ def aperture_fluxes(images: np.ndarray, pixel_scale: float, offsets: np.ndarray 
     return out
 
 
-def band_errors(measured: np.ndarray, reference: np.ndarray) -> list[BandErrors]:
-    """Bias and robust scatter of m_measured - m_reference per column (objects with both fluxes > 0)."""
+def band_errors(
+    measured: np.ndarray, reference: np.ndarray, selected: np.ndarray | None = None
+) -> list[BandErrors]:
+    """Bias and robust scatter of m_measured - m_reference per column (objects with both fluxes > 0).
+
+    ``selected`` (N, C) of bool, optional, limits each column to the objects it marks.
+    """
     errors = []
     for column in range(measured.shape[1]):
-        ok = (measured[:, column] > 0) & (reference[:, column] > 0)
+        chosen = np.ones(len(measured), bool) if selected is None else selected[:, column]
+        positive = (measured[:, column] > 0) & (reference[:, column] > 0)
+        ok = chosen & positive
         delta = -2.5 * np.log10(measured[ok, column] / reference[ok, column])
-        errors.append(_summarise(delta, int(np.count_nonzero(~ok))))
+        errors.append(_summarise(delta, int(np.count_nonzero(chosen & ~positive))))
     return errors
+
+
+def aperture_snr(observed: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Each object's signal-to-noise ratio per band: truth flux over the band's aperture noise.
+
+    The noise is the robust scatter (1.4826 MAD) of observed - truth aperture fluxes over all objects.
+
+    Parameters
+    ----------
+    observed, truth : ndarray, shape (N, C)
+        Aperture fluxes of the observed cutouts and of their noiseless images.
+
+    Returns
+    -------
+    ndarray, shape (N, C)
+    """
+    noise = robust_sigma((observed - truth).T[:, :, None])
+    return truth / np.where(noise > 0, noise, np.inf)
 
 
 def colour_errors(measured: np.ndarray, reference: np.ndarray) -> list[BandErrors]:
@@ -137,23 +170,28 @@ class MultiInputEvaluation:
             "reference": self.reference,
             "aperture_arcsec": APERTURE_ARCSEC,
             "objects": self.objects,
+            "bright_snr": BRIGHT_SNR,
             "runs": self.runs,
             "observed": self.observed,
             "more_inputs_better": more_inputs_better(self.runs, self.bands),
+            "more_inputs_better_bright": more_inputs_better(self.runs, self.bands, key="bright"),
         }
 
 
-def more_inputs_better(runs: list[dict[str, Any]], bands: Sequence[str]) -> dict[str, bool | None]:
+def more_inputs_better(
+    runs: list[dict[str, Any]], bands: Sequence[str], *, key: str = "bands"
+) -> dict[str, bool | None]:
     """Per band: whether the scatter falls as input surveys are added (runs ordered by their inputs' count);
-    None with fewer than two run sizes."""
+    None with fewer than two run sizes, or when a run lacks the band's errors (``key``: ``"bands"``, all
+    objects, or ``"bright"``, those at S/N >= :data:`BRIGHT_SNR`)."""
     sizes = sorted({len(run["inputs"]) for run in runs})
-    if len(sizes) < 2:
-        return {band: None for band in bands}
-    verdict = {}
+    verdict: dict[str, bool | None] = {}
     for band in bands:
-        best = [
-            min(run["bands"][band]["scatter_mag"] for run in runs if len(run["inputs"]) == k) for k in sizes
-        ]
+        scatters = [(len(run["inputs"]), run.get(key, {}).get(band, {}).get("scatter_mag")) for run in runs]
+        if len(sizes) < 2 or any(s is None or math.isnan(s) for _, s in scatters):
+            verdict[band] = None
+            continue
+        best = [min(s for k, s in scatters if k == size) for size in sizes]
         verdict[band] = bool(all(later < earlier for earlier, later in itertools.pairwise(best)))
     return verdict
 
@@ -202,23 +240,32 @@ def evaluate_multi_input(
     if truth is not None:
         reference_images, reference = _truth_images(truth, member.ids[rows], target), "truth"
     reference_flux = aperture_fluxes(reference_images, target.pixel_scale, offsets)
+    observed_flux = aperture_fluxes(observed, target.pixel_scale, offsets)
+    bright = aperture_snr(observed_flux, reference_flux) >= BRIGHT_SNR if truth is not None else None
     results = []
     for translator in sorted(translators, key=lambda t: (len(t.inputs), t.label)):
         inputs, _ = survey_arrays(store, tuple(specs[name] for name in translator.inputs), target, rows)
         made = inverse_signed_sqrt(translator.translate(inputs, batch_size=batch_size))
         flux = aperture_fluxes(made, target.pixel_scale, offsets)
-        results.append(_errors(translator.describe(), flux, reference_flux, target.bands))
+        results.append(_errors(translator.describe(), flux, reference_flux, target.bands, bright))
     observed_errors = None
     if truth is not None:
-        flux = aperture_fluxes(observed, target.pixel_scale, offsets)
-        observed_errors = _errors({"inputs": [], "target": target.name}, flux, reference_flux, target.bands)
+        record = {"inputs": [], "target": target.name}
+        observed_errors = _errors(record, observed_flux, reference_flux, target.bands, bright)
     return MultiInputEvaluation(target.name, target.bands, reference, len(rows), results, observed_errors)
 
 
 def _errors(
-    record: dict[str, Any], flux: np.ndarray, reference: np.ndarray, bands: Sequence[str]
+    record: dict[str, Any],
+    flux: np.ndarray,
+    reference: np.ndarray,
+    bands: Sequence[str],
+    bright: np.ndarray | None = None,
 ) -> dict[str, Any]:
     colours = [f"{a}-{b}" for a, b in itertools.pairwise(bands)]
+    if bright is not None:
+        errors = band_errors(flux, reference, bright)
+        record = {**record, "bright": {band: e.as_dict() for band, e in zip(bands, errors, strict=True)}}
     return {
         **record,
         "bands": {band: e.as_dict() for band, e in zip(bands, band_errors(flux, reference), strict=True)},

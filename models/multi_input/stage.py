@@ -142,6 +142,18 @@ def summary_markdown(document: dict[str, Any]) -> str:
     for label, run in zip(labels, rows, strict=True):
         cells = [_cell(run["bands"][band]) for band in bands]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if rows and "bright" in rows[0]:
+        lines += [
+            "",
+            f"Bright objects (S/N >= {document['bright_snr']:g} in the band's aperture, where the survey's "
+            "own noise is below 0.05 mag; object counts in brackets):",
+            "",
+            "| inputs | " + " | ".join(bands) + " |",
+            "|---|" + "---:|" * len(bands),
+        ]
+        for label, run in zip(labels, rows, strict=True):
+            cells = [f"{_cell(run['bright'][band])} ({run['bright'][band]['objects']})" for band in bands]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     colours = list(rows[0]["colours"]) if rows else []
     lines += ["", "Colours (consecutive bands):", "", "| inputs | " + " | ".join(colours) + " |"]
     lines.append("|---|" + "---:|" * len(colours))
@@ -152,6 +164,9 @@ def summary_markdown(document: dict[str, Any]) -> str:
         "",
         "More input surveys, lower scatter: " + ", ".join(f"{b} {_yes(v)}" for b, v in verdict.items()),
     ]
+    bright = document.get("more_inputs_better_bright", {})
+    if any(value is not None for value in bright.values()):
+        lines.append("On bright objects: " + ", ".join(f"{b} {_yes(v)}" for b, v in bright.items()))
     return "\n".join(lines) + "\n"
 
 

@@ -464,7 +464,9 @@ def fetch_workspace(
         raise UsageError("--resume and --overwrite exclude each other")
     names = list(surveys) or list(workspace.config.surveys)
     if not names:
-        raise ConfigError("galtk.toml declares no survey; add a [surveys.sdss] or [surveys.cfht] table")
+        raise ConfigError(
+            "galtk.toml declares no survey; add a [surveys.NAME] table (`galtk init --surveys` writes them)"
+        )
     settings = workspace.config.fetch
     for name in names:
         workspace.survey_section(name)  # unknown survey names fail before any work starts

@@ -13,6 +13,7 @@ from galtk.cli.app import app
 from galtk.models.multi_input.evaluate import (
     APERTURE_ARCSEC,
     aperture_fluxes,
+    aperture_snr,
     band_errors,
     colour_errors,
     more_inputs_better,
@@ -44,6 +45,26 @@ def test_magnitude_and_colour_errors_have_known_answers() -> None:
     assert [c.bias for c in colours] == pytest.approx([0.0, 0.3])
 
 
+def test_band_errors_keep_the_selected_objects_of_each_band() -> None:
+    reference = np.full((4, 2), 10.0)
+    measured = reference * 10 ** (-0.4 * np.array([[0.1, 0.3], [0.1, 0.3], [0.5, 0.2], [-1.0, 0.2]]))
+    measured[3, 0] = 0.0
+    selected = np.array([[True, True], [True, True], [False, False], [True, False]])
+    errors = band_errors(measured, reference, selected)
+    assert [e.bias for e in errors] == pytest.approx([0.1, 0.3])
+    assert [e.objects for e in errors] == [2, 2]
+    assert [e.not_positive for e in errors] == [1, 0]  # the unselected non-positive flux is not counted
+
+
+def test_aperture_snr_divides_the_truth_by_the_noise_of_observed_minus_truth() -> None:
+    rng = np.random.default_rng(3)
+    truth = np.stack([np.linspace(1, 100, 4000), np.linspace(1, 10, 4000)], axis=1)
+    observed = truth + rng.normal(0, [2.0, 0.5], truth.shape)
+    snr = aperture_snr(observed, truth)
+    assert snr[:, 0] == pytest.approx(truth[:, 0] / 2.0, rel=0.05)
+    assert snr[:, 1] == pytest.approx(truth[:, 1] / 0.5, rel=0.05)
+
+
 def test_more_inputs_better_compares_the_best_run_of_each_size() -> None:
     def run(inputs: list[str], u: float, g: float) -> dict:
         return {"inputs": inputs, "bands": {"u": {"scatter_mag": u}, "g": {"scatter_mag": g}}}
@@ -51,6 +72,7 @@ def test_more_inputs_better_compares_the_best_run_of_each_size() -> None:
     runs = [run(["a"], 0.5, 0.2), run(["a", "b"], 0.4, 0.3), run(["b", "a"], 0.45, 0.25)]
     assert more_inputs_better(runs, ["u", "g"]) == {"u": True, "g": False}
     assert more_inputs_better(runs[:1], ["u"]) == {"u": None}
+    assert more_inputs_better(runs, ["u"], key="bright") == {"u": None}  # runs without bright errors
 
 
 def test_evaluate_compares_the_runs_against_the_truth(trained) -> None:
@@ -67,6 +89,11 @@ def test_evaluate_compares_the_runs_against_the_truth(trained) -> None:
     assert all(abs(observed[band]["bias_mag"]) < 0.05 for band in "griz")
     assert all(observed[band]["scatter_mag"] < 0.1 for band in "griz")
     assert set(metrics["more_inputs_better"]) == set("ugriz")
+    bright = metrics["observed"]["bright"]
+    # Objects at S/N >= 20: the survey's own error below 0.05 mag (1.086 / 20), fewer objects than in all.
+    assert all(bright[b]["objects"] <= observed[b]["objects"] for b in "ugriz")
+    assert all(bright[b]["scatter_mag"] < 0.06 for b in "gri" if bright[b]["objects"] >= 3)
+    assert set(metrics["more_inputs_better_bright"]) == set("ugriz")
     assert "| dss2 + galex |" in (root / "reports/multi_input/summary.md").read_text()
     again = runner.invoke(app, ["evaluate", "-w", str(root), "--method", "pix2pix-multi", "--run", "one"])
     assert again.exit_code == 1 and "pass --overwrite" in one_error_line(again)
