@@ -15,7 +15,10 @@ It prints the report's table (per band: bias / robust scatter of m - m_truth) an
 SDSS9 cutouts are ``--size`` px (0.396"/px); the inputs are fetched just large enough to cover them.
 
     python benchmarks/multi_input.py [--objects 1500] [--size 64] [--iterations 2000] [--width 0.25]
-        [--workspace DIR]
+        [--adversarial-weight 1] [--workspace DIR]
+
+``--adversarial-weight`` is ``[train] adversarial_weight``: pix2pix's 1, or 0 for the generator trained on
+L1 alone.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=2000)
     parser.add_argument("--width", type=float, default=0.25)
     parser.add_argument("--batch-pairs", type=int, default=16)
+    parser.add_argument("--adversarial-weight", type=float, default=1.0)
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/galtk-multi-input-benchmark"))
     args = parser.parse_args()
     started = time.perf_counter()
@@ -75,7 +79,7 @@ def main() -> None:
     paired = time.perf_counter()
     names = []
     for inputs in INPUT_SETS:
-        name = f"{'-'.join(inputs)}-w{args.width:g}-i{args.iterations}"
+        name = f"{'-'.join(inputs)}-w{args.width:g}-i{args.iterations}-a{args.adversarial_weight:g}"
         names.append(name)
         overrides = {
             "method": "pix2pix",
@@ -84,6 +88,7 @@ def main() -> None:
             "iterations": args.iterations,
             "width": args.width,
             "batch_pairs": args.batch_pairs,
+            "adversarial_weight": args.adversarial_weight,
             "checkpoint_every": args.iterations,
             "sample_every": 0,
             "log_every": 50,

@@ -383,7 +383,11 @@ def same_networks(first: str, second: str) -> bool:
 
 
 def configure_method(
-    method: Method, *, content_loss: str = "mse", content_weight: float = CONTENT_WEIGHT
+    method: Method,
+    *,
+    content_loss: str = "mse",
+    content_weight: float = CONTENT_WEIGHT,
+    adversarial_weight: float = 1.0,
 ) -> Method:
     """``method`` with the content-loss settings applied to its stages.
 
@@ -391,6 +395,8 @@ def configure_method(
     :class:`TranslationLoss` of a stage that has NE_X and NE_Y (ours' two steps, ours-auto); the GAN
     baselines, which have no noise model, keep the paper's plain MSE. ``content_weight`` replaces the weight
     of the content terms of the GAN baselines' generator losses (the paper's 1000, :data:`CONTENT_WEIGHT`).
+    ``adversarial_weight`` replaces that of the adversarial term of pix2pix's generator loss
+    (:class:`ConditionalGeneratorLoss`: methods ``galaxygan`` and ``pix2pix-multi``).
 
     Parameters
     ----------
@@ -400,6 +406,8 @@ def configure_method(
         ``[train] content_loss``.
     content_weight : float
         ``[train] content_weight``.
+    adversarial_weight : float
+        ``[train] adversarial_weight``.
 
     Returns
     -------
@@ -415,6 +423,8 @@ def configure_method(
                 loss = dataclasses.replace(loss, noise_weighted=True)
         elif _is_gan_generator_loss(loss):
             loss = dataclasses.replace(loss, content_weight=content_weight)
+        elif isinstance(loss, ConditionalGeneratorLoss):
+            loss = dataclasses.replace(loss, adversarial_weight=adversarial_weight)
         return dataclasses.replace(update, loss=loss)
 
     stages = tuple(

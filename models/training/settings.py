@@ -40,6 +40,9 @@ class TrainSettings:
     Emulators' update uses ``learning_rate * noise_lr_factor`` (1: the paper's single learning rate).
     ``content_weight`` weighs the content terms against the adversarial term in the GAN baselines (a-e, g,
     h; the paper's 1000); ours and ours-auto weigh their content terms by the noise instead.
+    ``adversarial_weight`` weighs the adversarial term of pix2pix's generator loss (``galaxygan``,
+    ``pix2pix``; pix2pix's 1, against L1's 100); 0 trains the generator on L1 alone, which measures better
+    photometry (docs/surveys.md).
     ``degraded``, ``folds`` and ``fold`` are read by ``galaxygan`` only: the ``galtk degrade`` store it
     trains on (empty: ``data/degraded/NAME.zarr`` of the first survey's raw store) and, with ``folds = K``
     (at least 2), K-fold cross-validation: the run trains on every pair but those of fold ``fold``
@@ -76,6 +79,7 @@ class TrainSettings:
     generator_units: str = "noise"
     noise_lr_factor: float = 1.0
     content_weight: float = 1000.0
+    adversarial_weight: float = 1.0
     degraded: str = ""
     folds: int = 0
     fold: int = 0
@@ -99,6 +103,8 @@ class TrainSettings:
         for name in ("learning_rate", "eps", "grad_clip_norm", "width", "noise_lr_factor", "content_weight"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not self.adversarial_weight >= 0:
+            raise ValueError(f"adversarial_weight must not be negative, got {self.adversarial_weight}")
         if not self.lr_decay_factor >= 1:
             raise ValueError(f"lr_decay_factor must be at least 1 (1: no decay), got {self.lr_decay_factor}")
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):

@@ -195,7 +195,10 @@ def train(
     """
     context = context or Distributed()
     method = configure_method(
-        method, content_loss=settings.content_loss, content_weight=settings.content_weight
+        method,
+        content_loss=settings.content_loss,
+        content_weight=settings.content_weight,
+        adversarial_weight=settings.adversarial_weight,
     )
     _configure_backends(context.device)
     observer = observer if context.is_main else None

@@ -517,20 +517,24 @@ class ConditionalDiscriminatorLoss:
 @dataclass(frozen=True)
 class ConditionalGeneratorLoss:
     """pix2pix's generator objective (methods ``galaxygan`` and ``pix2pix``):
-    ``CE(D(x_p, G(x_p)), 1) + l1_weight L1``.
+    ``adversarial_weight CE(D(x_p, G(x_p)), 1) + l1_weight L1``.
 
     L1 is the mean absolute difference between G(x_p) and y_p (the notation of
-    :class:`ConditionalDiscriminatorLoss`), in the rescaled units. Components ``adv`` and ``l1``.
+    :class:`ConditionalDiscriminatorLoss`), in the rescaled units. Components ``adv`` and ``l1`` (``adv`` is
+    logged even when its weight is 0: how far the translations are from fooling D).
 
     Attributes
     ----------
     l1_weight : float
         Weight of the L1 term (GalaxyGAN's and pix2pix's lambda = 100).
+    adversarial_weight : float
+        Weight of the adversarial term (pix2pix's 1; 0 trains G on L1 alone, ``[train] adversarial_weight``).
     generator, discriminator : str
         Roles of G and D.
     """
 
     l1_weight: float = 100.0
+    adversarial_weight: float = 1.0
     generator: str = "G_REC"
     discriminator: str = "D_REC"
 
@@ -541,7 +545,8 @@ class ConditionalGeneratorLoss:
             "adv": adversarial_loss(networks[self.discriminator](degraded, recovered), real=True),
             "l1": (recovered.float() - original.float()).abs().mean(),
         }
-        return {"loss": terms["adv"] + self.l1_weight * terms["l1"], **_detached(terms)}
+        loss = self.adversarial_weight * terms["adv"] + self.l1_weight * terms["l1"]
+        return {"loss": loss, **_detached(terms)}
 
 
 GENERATORS = ("G_XY", "G_YX")

@@ -86,6 +86,13 @@ def test_configuration_weighs_content_by_the_noise_for_ours_and_by_content_weigh
         losses = _losses(configure_method(METHODS[name], content_loss="noise-weighted", content_weight=1e5))
         assert all(loss.content_weight == 1.0 for loss in losses if hasattr(loss, "content_weight")), name
         assert any(getattr(loss, "noise_weighted", False) for loss in losses), name
+    for name in ("galaxygan", "pix2pix-multi"):
+        weights = [
+            getattr(loss, "adversarial_weight", None) for loss in _losses(configure_method(METHODS[name]))
+        ]
+        assert weights == [None, 1.0], name
+        alone = _losses(configure_method(METHODS[name], adversarial_weight=0.0, content_weight=1e5))
+        assert [getattr(loss, "adversarial_weight", None) for loss in alone] == [None, 0.0], name
     with pytest.raises(GaltkError, match="unknown content_loss"):
         configure_method(METHODS["ours"], content_loss="l1")
 

@@ -84,6 +84,7 @@ def test_train_settings_come_from_galtk_toml_and_are_validated(tmp_path: Path) -
         ("[train]\nwidth = inf\n", "train.width must be a finite number, got inf"),
         ("[train]\nlearning_rate = nan\n", "train.learning_rate must be a finite number, got nan"),
         ("[train]\ncontent_weight = 0\n", "content_weight must be positive"),
+        ("[train]\nadversarial_weight = -1\n", "adversarial_weight must not be negative"),
     ):
         with pytest.raises(ConfigError, match=message):
             read(text)

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from galtk.models.methods import METHODS, Method, build_networks
+from galtk.models.methods import METHODS, Method, build_networks, configure_method
 from galtk.models.training.batches.loader import TrainingBatch
 from galtk.models.training.updates import Stage, Update
 from galtk.pipeline.preprocess.stage import REGRIDDED, RESCALED
@@ -238,6 +238,23 @@ def test_ours_step2_loss_by_hand() -> None:
     torch.testing.assert_close(terms["cyc"], cycle)
     torch.testing.assert_close(terms["id"], identity)
     torch.testing.assert_close(terms["loss"], cycle + identity)
+
+
+def test_pix2pix_generator_loss_by_hand_with_and_without_its_adversarial_term() -> None:
+    method, stage, update = _update("galaxygan", "train", "G")
+    networks, batch = _networks(method, stage), _batch(stage)
+    generator, judge = networks["G_REC"], networks["D_REC"]
+    x, y = batch.pair_sdss, batch.pair_cfht
+    generator.eval()  # no dropout: the same G(x) in the loss and here
+    with torch.no_grad():
+        made = generator(x)
+        adversarial, l1 = _ce_real(judge(x, made)), (made - y).abs().mean()
+    terms = update.loss(networks, batch)
+    torch.testing.assert_close(terms["loss"], adversarial + 100 * l1)
+    alone = configure_method(method, adversarial_weight=0.0).stages[0].updates[1].loss
+    terms = alone(networks, batch)
+    torch.testing.assert_close(terms["adv"], adversarial)  # still logged
+    torch.testing.assert_close(terms["loss"], 100 * l1)
 
 
 def test_cyclegan_pid_losses_by_hand() -> None:
