@@ -198,6 +198,7 @@ def _evaluate_multi_input(
     batch_size: int,
 ) -> None:
     """``galtk evaluate --method pix2pix-multi``: photometry of each run against the target, side by side."""
+    from galtk.models.multi_input.evaluate import run_labels
     from galtk.models.multi_input.stage import DEFAULT_OUTPUT as MULTI_OUTPUT
     from galtk.models.multi_input.stage import evaluate_multi_input_workspace
 
@@ -216,7 +217,7 @@ def _evaluate_multi_input(
     table.add_column("inputs")
     for band in evaluation.bands:
         table.add_column(band, justify="right")
-    rows = [(" + ".join(r["inputs"]), r) for r in evaluation.runs]
+    rows = list(zip(run_labels(evaluation.runs), evaluation.runs, strict=True))
     if evaluation.observed is not None:
         rows.append((f"observed {evaluation.target}", evaluation.observed))
     for label, record in rows:

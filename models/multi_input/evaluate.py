@@ -196,6 +196,16 @@ def more_inputs_better(
     return verdict
 
 
+def run_labels(runs: Sequence[dict[str, Any]]) -> list[str]:
+    """How reports name each run: its input surveys (``dss2 + galex``), and its run directory's name when
+    other runs have the same inputs."""
+    labels = [" + ".join(run["inputs"]) for run in runs]
+    return [
+        f"{label} ({Path(run['run']).name})" if labels.count(label) > 1 else label
+        for label, run in zip(labels, runs, strict=True)
+    ]
+
+
 def evaluate_multi_input(
     paired: Path,
     translators: Sequence[MultiInputTranslator],

@@ -20,6 +20,7 @@ from galtk.models.multi_input.evaluate import (
     APERTURE_ARCSEC,
     MultiInputEvaluation,
     evaluate_multi_input,
+    run_labels,
 )
 from galtk.models.multi_input.translator import find_multi_input_runs, load_multi_input
 from galtk.models.training.settings import resolve_device, train_settings
@@ -125,7 +126,7 @@ def summary_markdown(document: dict[str, Any]) -> str:
     """The report's tables: per band and colour, each run's bias and scatter (mag)."""
     bands = document["bands"]
     rows = [*document["runs"]]
-    labels = [f"{' + '.join(run['inputs'])}" for run in rows]
+    labels = run_labels(rows)
     if document["observed"] is not None:
         rows.append(document["observed"])
         labels.append(f"observed {document['target']} (its own noise)")
