@@ -137,29 +137,21 @@ def summary_markdown(document: dict[str, Any]) -> str:
         f"{'noiseless truth' if document['reference'] == 'truth' else 'observed target cutouts'}. Each cell: "
         "median offset / robust scatter of m - m_reference (mag); lower scatter is better.",
         "",
-        "| inputs | " + " | ".join(bands) + " |",
-        "|---|" + "---:|" * len(bands),
+        *_table(labels, bands, [[_cell(run["bands"][band]) for band in bands] for run in rows]),
     ]
-    for label, run in zip(labels, rows, strict=True):
-        cells = [_cell(run["bands"][band]) for band in bands]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     if rows and "bright" in rows[0]:
+        bright_errors = [run["bright"] for run in rows]
+        cells = [[f"{_cell(errors[b])} ({errors[b]['objects']})" for b in bands] for errors in bright_errors]
         lines += [
             "",
             f"Bright objects (S/N >= {document['bright_snr']:g} in the band's aperture, where the survey's "
             "own noise is below 0.05 mag; object counts in brackets):",
             "",
-            "| inputs | " + " | ".join(bands) + " |",
-            "|---|" + "---:|" * len(bands),
+            *_table(labels, bands, cells),
         ]
-        for label, run in zip(labels, rows, strict=True):
-            cells = [f"{_cell(run['bright'][band])} ({run['bright'][band]['objects']})" for band in bands]
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     colours = list(rows[0]["colours"]) if rows else []
-    lines += ["", "Colours (consecutive bands):", "", "| inputs | " + " | ".join(colours) + " |"]
-    lines.append("|---|" + "---:|" * len(colours))
-    for label, run in zip(labels, rows, strict=True):
-        lines.append(f"| {label} | " + " | ".join(_cell(run["colours"][c]) for c in colours) + " |")
+    cells = [[_cell(run["colours"][colour]) for colour in colours] for run in rows]
+    lines += ["", "Colours (consecutive bands):", "", *_table(labels, colours, cells)]
     verdict = document["more_inputs_better"]
     lines += [
         "",
@@ -169,6 +161,13 @@ def summary_markdown(document: dict[str, Any]) -> str:
     if any(value is not None for value in bright.values()):
         lines.append("On bright objects: " + ", ".join(f"{b} {_yes(v)}" for b, v in bright.items()))
     return "\n".join(lines) + "\n"
+
+
+def _table(labels: list[str], columns: list[str], cells: list[list[str]]) -> list[str]:
+    """A markdown table: one row per label, one column per band or colour."""
+    lines = ["| inputs | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    rows = zip(labels, cells, strict=True)
+    return lines + [f"| {label} | " + " | ".join(row) + " |" for label, row in rows]
 
 
 def _cell(errors: dict[str, Any]) -> str:
