@@ -246,12 +246,12 @@ def evaluate_multi_input(
     member = store.member(target.name)
     offsets = object_offsets(member, rows)
     observed = survey_pixels(member.read(rows).images, target)
-    reference_images, reference = observed, "observed"
-    if truth is not None:
-        reference_images, reference = _truth_images(truth, member.ids[rows], target), "truth"
-    reference_flux = aperture_fluxes(reference_images, target.pixel_scale, offsets)
     observed_flux = aperture_fluxes(observed, target.pixel_scale, offsets)
-    bright = aperture_snr(observed_flux, reference_flux) >= BRIGHT_SNR if truth is not None else None
+    reference_flux, reference, bright = observed_flux, "observed", None
+    if truth is not None:
+        truth_images = _truth_images(truth, member.ids[rows], target)
+        reference_flux, reference = aperture_fluxes(truth_images, target.pixel_scale, offsets), "truth"
+        bright = aperture_snr(observed_flux, reference_flux) >= BRIGHT_SNR
     results = []
     for translator in sorted(translators, key=lambda t: (len(t.inputs), t.label)):
         inputs, _ = survey_arrays(store, tuple(specs[name] for name in translator.inputs), target, rows)
@@ -274,15 +274,16 @@ def _errors(
 ) -> dict[str, Any]:
     colours = [f"{a}-{b}" for a, b in itertools.pairwise(bands)]
     if bright is not None:
-        errors = band_errors(flux, reference, bright)
-        record = {**record, "bright": {band: e.as_dict() for band, e in zip(bands, errors, strict=True)}}
+        record = {**record, "bright": _named(bands, band_errors(flux, reference, bright))}
     return {
         **record,
-        "bands": {band: e.as_dict() for band, e in zip(bands, band_errors(flux, reference), strict=True)},
-        "colours": {
-            name: e.as_dict() for name, e in zip(colours, colour_errors(flux, reference), strict=True)
-        },
+        "bands": _named(bands, band_errors(flux, reference)),
+        "colours": _named(colours, colour_errors(flux, reference)),
     }
+
+
+def _named(names: Sequence[str], errors: list[BandErrors]) -> dict[str, dict[str, float | int]]:
+    return {name: e.as_dict() for name, e in zip(names, errors, strict=True)}
 
 
 def _truth_images(path: Path, ids: np.ndarray, target: SurveySpec) -> np.ndarray:
