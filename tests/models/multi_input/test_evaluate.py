@@ -83,7 +83,7 @@ def test_evaluate_compares_the_runs_against_the_truth(trained) -> None:
     assert "dss2 + galex" in result.stdout and "observed sdss9" in result.stdout
     metrics = json.loads((root / "reports/multi_input/metrics.json").read_text())
     assert [run["inputs"] for run in metrics["runs"]] == [["dss2"], ["dss2", "galex"]]
-    assert metrics["reference"] == "truth" and metrics["objects"] == 10
+    assert metrics["reference"] == "truth" and metrics["objects"] == 150
     observed = metrics["observed"]["bands"]
     # The observed SDSS9 cutouts against their own noiseless images: unbiased, within their noise.
     assert all(abs(observed[band]["bias_mag"]) < 0.05 for band in "griz")
@@ -105,3 +105,22 @@ def test_evaluate_refuses_mixing_with_other_methods(trained) -> None:
     result = runner.invoke(app, command)
     assert result.exit_code == 1
     assert "compares its own runs" in one_error_line(result)
+
+
+def test_adding_galex_lowers_the_u_band_error_against_the_truth(trained, tmp_path) -> None:
+    """The seed's claim where an added survey carries the information: GALEX's NUV (231 nm) is the only input
+    near u (355 nm), DSS2's bluest plate being at 468 nm. On the fixture's sky (seed 7) the u scatter falls by
+    18% and the u-g scatter by 10%; skies of seeds 8 and 9 gave 25% and 13% (u), 18% and 10% (u-g). The
+    other bands move either way by up to 30% between skies at this training length, so they are not
+    asserted (docs/surveys.md measures them at benchmark scale)."""
+    root, truth = trained
+    output = tmp_path / "report"
+    command = ["evaluate", "-w", str(root), "--method", "pix2pix-multi", "--truth", str(truth)]
+    result = runner.invoke(app, [*command, "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    one, two = json.loads((output / "metrics.json").read_text())["runs"]
+    assert (one["inputs"], two["inputs"]) == (["dss2"], ["dss2", "galex"])
+    # Both runs learnt the galaxies: bright objects' r within 0.2 mag of the truth.
+    assert one["bright"]["r"]["scatter_mag"] < 0.2 and two["bright"]["r"]["scatter_mag"] < 0.2
+    assert two["bands"]["u"]["scatter_mag"] < 0.95 * one["bands"]["u"]["scatter_mag"]
+    assert two["colours"]["u-g"]["scatter_mag"] < one["colours"]["u-g"]["scatter_mag"]
