@@ -198,7 +198,7 @@ def _evaluate_multi_input(
     batch_size: int,
 ) -> None:
     """``galtk evaluate --method pix2pix-multi``: photometry of each run against the target, side by side."""
-    from galtk.models.multi_input.evaluate import run_labels
+    from galtk.models.multi_input.evaluate import report_rows
     from galtk.models.multi_input.stage import DEFAULT_OUTPUT as MULTI_OUTPUT
     from galtk.models.multi_input.stage import evaluate_multi_input_workspace
 
@@ -217,10 +217,7 @@ def _evaluate_multi_input(
     table.add_column("inputs")
     for band in evaluation.bands:
         table.add_column(band, justify="right")
-    rows = list(zip(run_labels(evaluation.runs), evaluation.runs, strict=True))
-    if evaluation.observed is not None:
-        rows.append((f"observed {evaluation.target}", evaluation.observed))
-    for label, record in rows:
+    for label, record in report_rows(evaluation.as_dict()):
         table.add_row(label, *(f"{record['bands'][b]['scatter_mag']:.3f}" for b in evaluation.bands))
     console.print(table)
     console.print(f"Report: [bold]{escape(str(report))}[/bold] (metrics.json beside it)", highlight=False)

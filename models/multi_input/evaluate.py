@@ -15,7 +15,9 @@ target's noise, so on faint objects a translation cannot beat the survey's own e
 error is what the inputs tell about the band (and what the network learnt), as on the seed's NGC galaxies.
 
 Runs are reported side by side, ordered by their number of input surveys: the seed's comparison of 1, 2
-and 3 input surveys.
+and 3 input surveys. Beside each set of inputs, a linear reference measured the same way: the target's
+aperture fluxes regressed on the inputs' (:mod:`~galtk.models.multi_input.regression`), what the inputs
+tell about each band without a network.
 """
 
 from __future__ import annotations
@@ -23,14 +25,23 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from galtk.errors import EvaluationError
-from galtk.models.evaluation.metrics import robust_sigma
+from galtk.models.multi_input.photometry import (
+    APERTURE_ARCSEC,
+    BRIGHT_SNR,
+    BandErrors,
+    aperture_fluxes,
+    aperture_snr,
+    band_errors,
+    colour_errors,
+)
+from galtk.models.multi_input.regression import regressed_fluxes
 from galtk.models.multi_input.translator import MultiInputTranslator
 from galtk.models.training.batches.survey_pairs import (
     object_offsets,
@@ -40,120 +51,14 @@ from galtk.models.training.batches.survey_pairs import (
 )
 from galtk.pipeline.preprocess.transforms import inverse_signed_sqrt
 from galtk.pipeline.stores.cutout_store import CutoutStore
+from galtk.pipeline.stores.paired import PairedStore
 from galtk.pipeline.surveys import SurveySpec
-
-#: Radius of the photometric aperture, arcsec.
-APERTURE_ARCSEC = 3.0
-#: Signal-to-noise ratio, in the target survey's aperture, of the objects reported apart as bright.
-BRIGHT_SNR = 20.0
-
-
-@dataclass(frozen=True)
-class BandErrors:
-    """Photometric error of one set of images in one band (or colour) against the reference."""
-
-    bias: float
-    scatter: float
-    objects: int
-    not_positive: int
-
-    def as_dict(self) -> dict[str, float | int]:
-        """JSON-ready."""
-        return {
-            "bias_mag": self.bias,
-            "scatter_mag": self.scatter,
-            "objects": self.objects,
-            "not_positive": self.not_positive,
-        }
-
-
-def aperture_fluxes(images: np.ndarray, pixel_scale: float, offsets: np.ndarray | None = None) -> np.ndarray:
-    """Flux in a circle of :data:`APERTURE_ARCSEC` on each object (photutils), per image and band.
-
-    Parameters
-    ----------
-    images : ndarray, shape (N, C, H, W)
-        Fluxes per pixel.
-    pixel_scale : float
-        Arcsec per pixel.
-    offsets : ndarray, shape (N, 2), optional
-        Where each object lies from the centre pixel, (x, y) pixels.
-
-    Returns
-    -------
-    ndarray, shape (N, C)
-    """
-    from photutils.aperture import CircularAperture, aperture_photometry
-
-    n, bands, height, width = images.shape
-    centre = np.array([(width - 1) / 2.0, (height - 1) / 2.0])
-    out = np.empty((n, bands))
-    for index in range(n):
-        position = centre + (offsets[index] if offsets is not None else 0.0)
-        aperture = CircularAperture(position, r=APERTURE_ARCSEC / pixel_scale)
-        for band in range(bands):
-            table = aperture_photometry(images[index, band].astype(np.float64), aperture)
-            out[index, band] = float(table["aperture_sum"][0])
-    return out
-
-
-def band_errors(
-    measured: np.ndarray, reference: np.ndarray, selected: np.ndarray | None = None
-) -> list[BandErrors]:
-    """Bias and robust scatter of m_measured - m_reference per column (objects with both fluxes > 0).
-
-    ``selected`` (N, C) of bool, optional, limits each column to the objects it marks.
-    """
-    errors = []
-    for column in range(measured.shape[1]):
-        chosen = np.ones(len(measured), bool) if selected is None else selected[:, column]
-        positive = (measured[:, column] > 0) & (reference[:, column] > 0)
-        ok = chosen & positive
-        delta = -2.5 * np.log10(measured[ok, column] / reference[ok, column])
-        errors.append(_summarise(delta, int(np.count_nonzero(chosen & ~positive))))
-    return errors
-
-
-def aperture_snr(observed: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Each object's signal-to-noise ratio per band: truth flux over the band's aperture noise.
-
-    The noise is the robust scatter (1.4826 MAD) of observed - truth aperture fluxes over all objects.
-
-    Parameters
-    ----------
-    observed, truth : ndarray, shape (N, C)
-        Aperture fluxes of the observed cutouts and of their noiseless images.
-
-    Returns
-    -------
-    ndarray, shape (N, C)
-    """
-    noise = robust_sigma((observed - truth).T[:, :, None])
-    return truth / np.where(noise > 0, noise, np.inf)
-
-
-def colour_errors(measured: np.ndarray, reference: np.ndarray) -> list[BandErrors]:
-    """The same for the colours of consecutive bands (m_b - m_b+1)."""
-    errors = []
-    for column in range(measured.shape[1] - 1):
-        pair = slice(column, column + 2)
-        ok = (measured[:, pair] > 0).all(axis=1) & (reference[:, pair] > 0).all(axis=1)
-        colour = -2.5 * np.log10(measured[ok, column] / measured[ok, column + 1])
-        truth = -2.5 * np.log10(reference[ok, column] / reference[ok, column + 1])
-        errors.append(_summarise(colour - truth, int(np.count_nonzero(~ok))))
-    return errors
-
-
-def _summarise(delta: np.ndarray, not_positive: int) -> BandErrors:
-    if not len(delta):
-        return BandErrors(float("nan"), float("nan"), 0, not_positive)
-    median = float(np.median(delta))
-    return BandErrors(median, float(robust_sigma(delta[None])), len(delta), not_positive)
 
 
 @dataclass
 class MultiInputEvaluation:
-    """Every run's errors, and the observed target's when a truth was given."""
+    """Every run's errors, the flux regression's for each set of inputs, and the observed target's when a
+    truth was given."""
 
     target: str
     bands: tuple[str, ...]
@@ -161,6 +66,7 @@ class MultiInputEvaluation:
     objects: int
     runs: list[dict[str, Any]]
     observed: dict[str, Any] | None
+    regressions: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -175,6 +81,11 @@ class MultiInputEvaluation:
             "observed": self.observed,
             "more_inputs_better": more_inputs_better(self.runs, self.bands),
             "more_inputs_better_bright": more_inputs_better(self.runs, self.bands, key="bright"),
+            "regressions": self.regressions,
+            "regression_more_inputs_better": more_inputs_better(self.regressions, self.bands),
+            "regression_more_inputs_better_bright": more_inputs_better(
+                self.regressions, self.bands, key="bright"
+            ),
         }
 
 
@@ -194,6 +105,18 @@ def more_inputs_better(
         best = [min(s for k, s in scatters if k == size) for size in sizes]
         verdict[band] = bool(all(later < earlier for earlier, later in itertools.pairwise(best)))
     return verdict
+
+
+def report_rows(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The rows of a report (:meth:`MultiInputEvaluation.as_dict`), each with its label: the runs
+    (:func:`run_labels`), the flux regression of each set of inputs, and the observed target when measured
+    against a truth."""
+    rows = list(zip(run_labels(document["runs"]), document["runs"], strict=True))
+    for record in document.get("regressions", []):
+        rows.append((f"{' + '.join(record['inputs'])} (flux regression)", record))
+    if document.get("observed") is not None:
+        rows.append((f"observed {document['target']} (its own noise)", document["observed"]))
+    return rows
 
 
 def run_labels(runs: Sequence[dict[str, Any]]) -> list[str]:
@@ -258,11 +181,39 @@ def evaluate_multi_input(
         made = inverse_signed_sqrt(translator.translate(inputs, batch_size=batch_size))
         flux = aperture_fluxes(made, target.pixel_scale, offsets)
         results.append(_errors(translator.describe(), flux, reference_flux, target.bands, bright))
+    input_sets = [
+        [specs[name] for name in inputs] for inputs in dict.fromkeys(tuple(r["inputs"]) for r in results)
+    ]
+    regressions = _regressions(store, input_sets, target, rows, reference_flux, bright)
     observed_errors = None
     if truth is not None:
         record = {"inputs": [], "target": target.name}
         observed_errors = _errors(record, observed_flux, reference_flux, target.bands, bright)
-    return MultiInputEvaluation(target.name, target.bands, reference, len(rows), results, observed_errors)
+    return MultiInputEvaluation(
+        target.name, target.bands, reference, len(rows), results, observed_errors, regressions
+    )
+
+
+def _regressions(
+    store: PairedStore,
+    input_sets: list[list[SurveySpec]],
+    target: SurveySpec,
+    rows: np.ndarray,
+    reference: np.ndarray,
+    bright: np.ndarray | None,
+) -> list[dict[str, Any]]:
+    """The flux regression's errors for each set of inputs, fitted on the store's training pairs."""
+    train_rows = np.flatnonzero(store.split == "train")
+    regressions = []
+    for inputs in input_sets:
+        flux = regressed_fluxes(store, inputs, target, train_rows, rows)
+        record = {
+            "inputs": [spec.name for spec in inputs],
+            "target": target.name,
+            "train_pairs": len(train_rows),
+        }
+        regressions.append(_errors(record, flux, reference, target.bands, bright))
+    return regressions
 
 
 def _errors(

@@ -20,7 +20,7 @@ from galtk.models.multi_input.evaluate import (
     APERTURE_ARCSEC,
     MultiInputEvaluation,
     evaluate_multi_input,
-    run_labels,
+    report_rows,
 )
 from galtk.models.multi_input.translator import find_multi_input_runs, load_multi_input
 from galtk.models.training.settings import resolve_device, train_settings
@@ -123,19 +123,19 @@ def write_report(evaluation: MultiInputEvaluation, directory: Path, *, overwrite
 
 
 def summary_markdown(document: dict[str, Any]) -> str:
-    """The report's tables: per band and colour, each run's bias and scatter (mag)."""
+    """The report's tables: per band and colour, the bias and scatter (mag) of each run, of the flux
+    regression of each set of inputs and of the observed target."""
     bands = document["bands"]
-    rows = [*document["runs"]]
-    labels = run_labels(rows)
-    if document["observed"] is not None:
-        rows.append(document["observed"])
-        labels.append(f"observed {document['target']} (its own noise)")
+    labelled = report_rows(document)
+    labels, rows = [label for label, _ in labelled], [record for _, record in labelled]
     lines = [
         f"# Multi-input translation into {document['target']}",
         "",
         f'{document["objects"]} test pairs; aperture photometry in a {APERTURE_ARCSEC:g}" radius against the '
         f"{'noiseless truth' if document['reference'] == 'truth' else 'observed target cutouts'}. Each cell: "
-        "median offset / robust scatter of m - m_reference (mag); lower scatter is better.",
+        "median offset / robust scatter of m - m_reference (mag); lower scatter is better. A flux "
+        "regression row is the linear reference: each band's aperture flux fitted on the training pairs "
+        "from the inputs' aperture fluxes, what those inputs tell without a network.",
         "",
         *_table(labels, bands, [[_cell(run["bands"][band]) for band in bands] for run in rows]),
     ]
@@ -160,6 +160,13 @@ def summary_markdown(document: dict[str, Any]) -> str:
     bright = document.get("more_inputs_better_bright", {})
     if any(value is not None for value in bright.values()):
         lines.append("On bright objects: " + ", ".join(f"{b} {_yes(v)}" for b, v in bright.items()))
+    for key, where in (("", ""), ("_bright", " (bright objects)")):
+        verdict = document.get(f"regression_more_inputs_better{key}", {})
+        if any(value is not None for value in verdict.values()):
+            lines.append(
+                f"Flux regression, more input surveys, lower scatter{where}: "
+                + ", ".join(f"{b} {_yes(v)}" for b, v in verdict.items())
+            )
     return "\n".join(lines) + "\n"
 
 

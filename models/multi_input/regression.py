@@ -1,0 +1,115 @@
+"""A linear reference for multi-input translation: the target's aperture fluxes regressed on the inputs'.
+
+What the input surveys tell about each target band without any network. Every input channel is measured
+in the same aperture as the target (:func:`~galtk.models.multi_input.photometry.aperture_fluxes`), on the
+images a ``pix2pix-multi`` generator reads: regridded onto the target's grid, in nanomaggies per target
+pixel (or in units of their own noise for a survey without zero point). On the training pairs, each target
+band's observed aperture flux is fitted by ordinary least squares as a constant plus a linear combination
+of the input channels' fluxes; the fit then predicts the test pairs' fluxes.
+
+The generator sees the same fluxes and the galaxies' shapes besides, so it should do at least as well; where
+it does worse, it has not learnt what its inputs tell. The regression also measures, without the noise of
+training a network, whether an added survey carries information on a band (GALEX's NUV on u).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from galtk.errors import EvaluationError
+from galtk.models.multi_input.photometry import aperture_fluxes
+from galtk.models.training.batches.survey_pairs import object_offsets, survey_arrays, survey_pixels
+from galtk.pipeline.preprocess.transforms import inverse_signed_sqrt
+from galtk.pipeline.stores.paired import PairedStore
+from galtk.pipeline.surveys import SurveySpec
+
+
+def input_aperture_fluxes(
+    store: PairedStore,
+    inputs: Sequence[SurveySpec],
+    target: SurveySpec,
+    rows: np.ndarray,
+) -> np.ndarray:
+    """Each input channel's flux in the target's aperture, on the target grid.
+
+    Parameters
+    ----------
+    store : PairedStore
+        Written by ``galtk crossmatch --surveys``.
+    inputs : sequence of SurveySpec
+        The input surveys, in channel order.
+    target : SurveySpec
+        The target survey (its grid and the objects' positions on it).
+    rows : ndarray of int
+        Pair rows.
+
+    Returns
+    -------
+    ndarray, shape (len(rows), C_in)
+    """
+    images, _ = survey_arrays(store, inputs, target, rows)
+    offsets = object_offsets(store.member(target.name), rows)
+    return aperture_fluxes(inverse_signed_sqrt(images), target.pixel_scale, offsets)
+
+
+def fit_flux_regression(inputs: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Least-squares coefficients of ``target ~ constant + inputs @ weights``, per target band.
+
+    Parameters
+    ----------
+    inputs : ndarray, shape (N, C_in)
+        Input aperture fluxes of the training pairs.
+    target : ndarray, shape (N, C)
+        Their target aperture fluxes.
+
+    Returns
+    -------
+    ndarray, shape (C_in + 1, C)
+        The constant, then one weight per input channel.
+
+    Raises
+    ------
+    EvaluationError
+        If there are fewer pairs than coefficients, or a flux is not finite.
+    """
+    inputs, target = np.asarray(inputs, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    if len(inputs) <= inputs.shape[1] + 1:
+        raise EvaluationError(
+            f"{len(inputs)} training pairs cannot fit a regression on {inputs.shape[1]} input bands"
+        )
+    if not (np.isfinite(inputs).all() and np.isfinite(target).all()):
+        raise EvaluationError("an aperture flux of the training pairs is not finite")
+    coefficients, *_ = np.linalg.lstsq(_design(inputs), target, rcond=None)
+    return coefficients
+
+
+def predict_fluxes(coefficients: np.ndarray, inputs: np.ndarray) -> np.ndarray:
+    """Target aperture fluxes (N, C) predicted from input fluxes (N, C_in) by :func:`fit_flux_regression`."""
+    return _design(np.asarray(inputs, dtype=np.float64)) @ coefficients
+
+
+def regressed_fluxes(
+    store: PairedStore,
+    inputs: Sequence[SurveySpec],
+    target: SurveySpec,
+    train_rows: np.ndarray,
+    test_rows: np.ndarray,
+) -> np.ndarray:
+    """The test pairs' target aperture fluxes as predicted from their inputs' by a fit on the training pairs.
+
+    Returns
+    -------
+    ndarray, shape (len(test_rows), C)
+        Nanomaggies.
+    """
+    member = store.member(target.name)
+    observed = survey_pixels(member.read(train_rows).images, target)
+    target_flux = aperture_fluxes(observed, target.pixel_scale, object_offsets(member, train_rows))
+    coefficients = fit_flux_regression(input_aperture_fluxes(store, inputs, target, train_rows), target_flux)
+    return predict_fluxes(coefficients, input_aperture_fluxes(store, inputs, target, test_rows))
+
+
+def _design(inputs: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.ones((len(inputs), 1)), inputs], axis=1)
