@@ -245,8 +245,11 @@ class CfhtlsSource(CutoutSource):
         return self._plan(survey).choices
 
     def _plan(self, survey: SurveySpec) -> _Plan:
-        if survey.name != "cfht":
-            raise GaltkError(f"the cfhtls source provides CFHTLS Wide (cfht) cutouts, not {survey.name}")
+        if survey.archive != self.name:
+            raise GaltkError(
+                f"the cfhtls source provides CFHTLS Wide cutouts, not {survey.name}'s (name preset = "
+                '"cfht" in its [surveys.NAME] table)'
+            )
         tiles = self.tiles()
         key = (survey.name, survey.bands, survey.cutout_size, survey.pixel_scale)
         with self._lock:

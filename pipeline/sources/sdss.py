@@ -149,8 +149,11 @@ class SdssSource(CutoutSource):
 
     # ------------------------------------------------------------------ objects
     def objects(self, survey: SurveySpec) -> ObjectList:
-        if survey.name != "sdss":
-            raise GaltkError(f"the sdss source provides SDSS cutouts, not {survey.name}")
+        if survey.archive != self.name:
+            raise GaltkError(
+                f'the sdss source provides SDSS cutouts, not {survey.name}\'s (name preset = "sdss" in its '
+                "[surveys.NAME] table)"
+            )
         with self._lock:
             if self._plan is None:
                 self._plan = self._make_plan()

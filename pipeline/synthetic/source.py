@@ -139,17 +139,18 @@ class SimSource(CutoutSource):
     def members(self, survey: SurveySpec) -> np.ndarray:
         """Catalog row of each object of ``survey``'s sample, in store order.
 
-        The paper's two surveys observe overlapping samples (``overlap`` and ``sdss_only`` of ``[sim]``);
-        any other survey observes every galaxy of the region.
+        The paper's two surveys (whatever their tables' names: the surveys of the ``sdss`` and ``cfht``
+        presets, read from the ``sdss`` and ``cfhtls`` archives) observe overlapping samples (``overlap``
+        and ``sdss_only`` of ``[sim]``); any other survey observes every galaxy of the region.
         """
-        return self._members.get(survey.name, self._members["all"])
+        return self._members.get(survey.archive, self._members["all"])
 
     @cached_property
     def _members(self) -> dict[str, np.ndarray]:
-        """Sample rows per survey, found once rather than for every batch of cutouts."""
+        """Sample rows per survey archive, found once rather than for every batch of cutouts."""
         return {
             "sdss": np.flatnonzero(self.catalog.in_sdss),
-            "cfht": np.flatnonzero(self.catalog.in_cfht),
+            "cfhtls": np.flatnonzero(self.catalog.in_cfht),
             "all": np.arange(len(self.catalog)),
         }
 
@@ -223,7 +224,7 @@ class SimSource(CutoutSource):
         sigma_nmgy = sigma_nmgy * np.exp(rng.normal(0.0, self.imaging.noise_scatter, n_bands))
         sigma = sigma_nmgy / survey.nanomaggies_per_unit
         centre_ra, centre_dec = float(self.catalog.ra[catalog_row]), float(self.catalog.dec[catalog_row])
-        rotated = survey.name == "sdss"
+        rotated = survey.archive == "sdss"  # SDSS frames lie along the scan, not north-up
         galaxies = self._galaxies_near(survey, ra, dec, float(seeing.max()))
         if rotated:
             angle = rng.uniform(-FRAME_ANGLE_RANGE, FRAME_ANGLE_RANGE)

@@ -18,7 +18,7 @@ from galtk.pipeline.fetch.stage import fetch_workspace
 from galtk.pipeline.stores.cutout_store import CutoutStore
 from galtk.pipeline.stores.paired import PairedStore
 from galtk.pipeline.synthetic.catalog import SimSkyParams
-from galtk.pipeline.synthetic.source import SimImagingParams
+from galtk.pipeline.synthetic.source import SimImagingParams, SimSource
 from galtk.pipeline.workspace import CONFIG_NAME, default_config, load_workspace, render_config
 
 SURVEYS = ["sdss9", "galex", "dss2"]
@@ -92,3 +92,22 @@ def test_surveys_without_common_objects_or_a_single_survey_are_refused(fetched) 
     with pytest.raises(CrossmatchError, match="no object is in every survey"):
         pair_surveys_workspace(fetched, dataclasses.replace(settings, surveys=["galex", "legacy"]))
     assert not (fetched.root / "data" / "other.zarr").exists()
+
+
+def test_tables_naming_the_paper_presets_pair_under_their_own_names(tmp_path) -> None:
+    """``[surveys.dr12] preset = "sdss"`` and ``[surveys.wide] preset = "cfht"``: each observes its preset's
+    sample of the synthetic sky, and the pairs are the galaxies of both."""
+    (tmp_path / CONFIG_NAME).write_text(
+        "[sim]\nn_objects = 60\nwidth_deg = 0.1\n\n"
+        '[surveys.dr12]\npreset = "sdss"\nsource = "sim"\ncutout_size = 16\n\n'
+        '[surveys.wide]\npreset = "cfht"\nsource = "sim"\ncutout_size = 34\n\n'
+        '[crossmatch]\ntest_fraction = 0.25\nsurveys = ["dr12", "wide"]\n'
+    )
+    workspace = load_workspace(tmp_path)
+    fetch_workspace(workspace, workers=1)
+    summary, paired_path, _ = pair_surveys_workspace(workspace)
+    catalog = SimSource(workspace.config.sim_sky).catalog
+    paired = PairedStore.open(paired_path)
+    assert paired.attrs["surveys"] == ["dr12", "wide"]
+    assert set(paired.member("dr12").ids) == set(catalog.ids[catalog.in_sdss & catalog.in_cfht])
+    assert summary["pairs"]["total"] == np.count_nonzero(catalog.in_sdss & catalog.in_cfht)

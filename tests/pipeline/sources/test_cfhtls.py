@@ -74,8 +74,10 @@ def test_positions_outside_w1_w4_are_rejected_before_any_download(
         and not cadc.cutout_requests
         and "/caom2ops/datalink" not in fake_archive.hits
     )
-    with pytest.raises(GaltkError, match="provides CFHTLS Wide"):
+    with pytest.raises(GaltkError, match="provides CFHTLS Wide cutouts, not sdss's"):
         source.objects(SURVEYS["sdss"])
+    renamed = source.objects(dataclasses.replace(CFHT, name="wide"))  # a table naming the cfht preset
+    assert list(renamed.ids) == list(objects.ids)
 
 
 def test_i_band_prefers_i_mp9701_and_falls_back_to_i_mp9702(tmp_path: Path, cadc) -> None:

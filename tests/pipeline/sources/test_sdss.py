@@ -1,5 +1,6 @@
 """The sdss source: the real astroquery client against a fake SkyServer and SAS on 127.0.0.1."""
 
+import dataclasses
 from pathlib import Path
 
 import fake_sdss
@@ -10,12 +11,12 @@ from typer.testing import CliRunner
 
 from galtk.catalogs.files import ObjectCatalog
 from galtk.cli.app import app
-from galtk.errors import SkyServerError
+from galtk.errors import GaltkError, SkyServerError
 from galtk.pipeline.fetch.stage import fetch_survey
 from galtk.pipeline.sources.download import RetryPolicy
 from galtk.pipeline.sources.sdss import FrameId, SdssSource
 from galtk.pipeline.stores.cutout_store import CutoutStore
-from galtk.pipeline.surveys import SURVEYS
+from galtk.pipeline.surveys import SURVEYS, get_survey
 from galtk.pipeline.workspace import CONFIG_NAME, default_config, render_config
 
 SDSS = SURVEYS["sdss"]
@@ -62,6 +63,14 @@ def test_catalog_positions_are_located_in_their_frames(tmp_path: Path, sky) -> N
     assert list(objects.ids) == ["centre50", "overlap", "camcol_edge", "centre52"]  # ordered by frame
     assert source.frame_ids()[:, 3].tolist() == [50, 50, 51, 52]
     assert objects.rejected == (("far", 10.0, -40.0, "outside the SDSS imaging"),)
+
+
+def test_a_table_naming_the_sdss_preset_is_served_whatever_its_name(tmp_path: Path, sky) -> None:
+    source = _source(tmp_path)
+    objects = source.objects(dataclasses.replace(SDSS, name="dr12"))
+    assert list(objects.ids) == ["centre50", "overlap", "camcol_edge", "centre52"]
+    with pytest.raises(GaltkError, match=r"not sdss9's \(name preset = \"sdss\""):
+        source.objects(get_survey("sdss9"))
 
 
 def test_cutouts_align_all_bands_and_use_neighbouring_fields(tmp_path: Path, sky) -> None:

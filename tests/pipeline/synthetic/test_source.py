@@ -1,9 +1,11 @@
 """The synthetic sky as survey data: noise, PSF, flux consistency, determinism."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from galtk.pipeline.surveys import SURVEYS
+from galtk.pipeline.surveys import SURVEYS, get_survey
 from galtk.pipeline.synthetic.catalog import SimSkyParams
 from galtk.pipeline.synthetic.source import SimImagingParams, SimSource
 
@@ -115,6 +117,19 @@ def test_survey_samples_overlap_as_configured() -> None:
     assert np.all(catalog.in_sdss | catalog.in_cfht)
     sdss_ids = set(source.objects(SURVEYS["sdss"]).ids)
     assert sdss_ids == set(catalog.ids[catalog.in_sdss])
+
+
+def test_the_paper_surveys_are_known_by_their_preset_not_their_table_name() -> None:
+    """``[surveys.dr12] preset = "sdss"`` observes SDSS's sample in SDSS's rotated frames."""
+    source = SimSource(SimSkyParams(seed=2, n_objects=400, overlap=0.3, sdss_only=0.5))
+    for preset, renamed in (("sdss", "dr12"), ("cfht", "wide")):
+        spec = dataclasses.replace(SURVEYS[preset], name=renamed)
+        np.testing.assert_array_equal(source.members(spec), source.members(SURVEYS[preset]))
+    assert len(source.members(get_survey("sdss9"))) == 400  # a HiPS survey sees every galaxy
+    dr12 = dataclasses.replace(SURVEYS["sdss"], name="dr12")
+    batch = source.cutouts(dr12, source.objects(dr12), np.arange(5))
+    # Cut from frames at an angle, resampled: the cutouts' noise is below their frames' (north-up: equal).
+    assert np.all(batch.extras["noise_sigma"] < 0.95 * batch.extras["frame_noise_sigma"])
 
 
 def test_catalog_positions_carry_the_astrometric_error() -> None:
