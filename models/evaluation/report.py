@@ -19,7 +19,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -88,10 +88,9 @@ def write_report(
     directions = _group_by_direction(results)
     directory = Path(directory)
     check_destination(directory, overwrite=overwrite)
-    staging = staging_path(directory)
-    remove_leftover(staging)
-    try:
-        (staging / FIGURE_DIRECTORY).mkdir(parents=True)
+
+    def fill(staging: Path) -> None:
+        (staging / FIGURE_DIRECTORY).mkdir()
         figure_files = {
             direction: _write_figures(staging, direction, rows) for direction, rows in directions.items()
         }
@@ -104,18 +103,23 @@ def write_report(
         models = {result.method: result.model for result in results}
         index = render_index(title, created, __version__, directions, figure_files, models)
         (staging / "index.html").write_text(index, encoding="utf-8")
-        swap_in(staging, directory)
-    except BaseException:
-        remove_leftover(staging)
-        raise
+
+    fill_directory(directory, fill)
     return directory / "index.html"
 
 
-def check_destination(directory: Path, *, overwrite: bool = False, flag: str = "overwrite=True") -> None:
-    """Raise unless :func:`write_report` may write a report into ``directory``.
+def check_destination(
+    directory: Path,
+    *,
+    overwrite: bool = False,
+    flag: str = "overwrite=True",
+    report_format: str = REPORT_FORMAT,
+    kind: str = "evaluation",
+) -> None:
+    """Raise unless a report may be written into ``directory``.
 
     Finishes a replacement an earlier writer was interrupted in, then accepts a missing or empty directory,
-    or an existing report when ``overwrite`` is true.
+    or an existing report of the same format when ``overwrite`` is true.
 
     Parameters
     ----------
@@ -125,33 +129,55 @@ def check_destination(directory: Path, *, overwrite: bool = False, flag: str = "
         Whether an existing report may be replaced.
     flag : str, optional
         How the message names the way to allow replacing (e.g. ``"--overwrite"``).
+    report_format : str, optional
+        The ``format`` of the report's metrics.json (:func:`write_report`'s by default; the recovery and
+        multi-input reports have their own).
+    kind : str, optional
+        How messages name such a report (``"evaluation"``, ``"recovery"``).
 
     Raises
     ------
     EvaluationError
-        If ``directory`` holds something other than a report, or a report while ``overwrite`` is false.
+        If ``directory`` holds something other than such a report, or one while ``overwrite`` is false.
     StoreError
         If ``directory`` cannot be created (its nearest existing parent is not a writable directory).
     """
     directory = Path(directory)
-    recover_interrupted_swap(directory, accept=is_report)
+    recover_interrupted_swap(directory, accept=lambda path: holds_report(path, report_format))
     if (directory.exists() or directory.is_symlink()) and not _is_empty_directory(directory):
-        if not is_report(directory):
-            raise EvaluationError(
-                f"{directory} exists and is not a galtk evaluation report; not replacing it"
-            )
+        if not holds_report(directory, report_format):
+            raise EvaluationError(f"{directory} exists and is not a galtk {kind} report; not replacing it")
         if not overwrite:
             raise EvaluationError(f"{directory} holds a report already; pass {flag} to replace it")
     check_creatable(directory)
 
 
-def is_report(path: Path) -> bool:
-    """True if ``path`` is a directory holding a metrics.json written by :func:`write_report`."""
+def fill_directory(directory: Path, fill: Callable[[Path], None]) -> None:
+    """Build a new ``directory`` beside it with ``fill(staging)``, then swap it in: readers see the old
+    directory or the whole new one, and nothing is left of a build that fails."""
+    staging = staging_path(Path(directory))
+    remove_leftover(staging)
     try:
-        document = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+        staging.mkdir(parents=True)
+        fill(staging)
+        swap_in(staging, Path(directory))
+    except BaseException:
+        remove_leftover(staging)
+        raise
+
+
+def holds_report(path: Path, report_format: str) -> bool:
+    """True if ``path`` is a directory holding a metrics.json of ``report_format``."""
+    try:
+        document = json.loads((Path(path) / "metrics.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(document, dict) and document.get("format") == REPORT_FORMAT
+    return isinstance(document, dict) and document.get("format") == report_format
+
+
+def is_report(path: Path) -> bool:
+    """True if ``path`` is a directory holding a metrics.json written by :func:`write_report`."""
+    return holds_report(path, REPORT_FORMAT)
 
 
 def _is_empty_directory(path: Path) -> bool:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from galtk import __version__
 from galtk.errors import EvaluationError
+from galtk.models.evaluation.report import check_destination, fill_directory
 from galtk.models.multi_input.evaluate import (
     APERTURE_ARCSEC,
     MultiInputEvaluation,
@@ -24,13 +25,6 @@ from galtk.models.multi_input.evaluate import (
 )
 from galtk.models.multi_input.translator import find_multi_input_runs, load_multi_input
 from galtk.models.training.settings import resolve_device, train_settings
-from galtk.pipeline.replace import (
-    check_creatable,
-    recover_interrupted_swap,
-    remove_leftover,
-    staging_path,
-    swap_in,
-)
 
 if TYPE_CHECKING:
     from galtk.pipeline.workspace import Workspace
@@ -77,14 +71,6 @@ def evaluate_multi_input_workspace(
     return evaluation, write_report(evaluation, directory, overwrite=overwrite)
 
 
-def is_multi_input_report(directory: Path) -> bool:
-    """Whether ``directory`` holds a report this module wrote."""
-    try:
-        return json.loads((directory / "metrics.json").read_text(encoding="utf-8"))["format"] == REPORT_FORMAT
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-
-
 def write_report(evaluation: MultiInputEvaluation, directory: Path, *, overwrite: bool = False) -> Path:
     """Write metrics.json and summary.md into ``directory``; return summary.md's path.
 
@@ -94,31 +80,21 @@ def write_report(evaluation: MultiInputEvaluation, directory: Path, *, overwrite
         If ``directory`` holds something else, or a report while ``overwrite`` is false.
     """
     directory = Path(directory)
-    recover_interrupted_swap(directory, accept=is_multi_input_report)
-    if directory.exists() and any(directory.iterdir()):
-        if not is_multi_input_report(directory):
-            raise EvaluationError(
-                f"{directory} exists and is not a galtk multi-input report; not replacing it"
-            )
-        if not overwrite:
-            raise EvaluationError(f"{directory} holds a report already; pass --overwrite to replace it")
-    check_creatable(directory)
+    check_destination(
+        directory, overwrite=overwrite, flag="--overwrite", report_format=REPORT_FORMAT, kind="multi-input"
+    )
     document = {
         "format": REPORT_FORMAT,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "galtk_version": __version__,
         **evaluation.as_dict(),
     }
-    staging = staging_path(directory)
-    remove_leftover(staging)
-    try:
-        staging.mkdir(parents=True)
+
+    def fill(staging: Path) -> None:
         (staging / "metrics.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         (staging / "summary.md").write_text(summary_markdown(document), encoding="utf-8")
-    except BaseException:
-        remove_leftover(staging)
-        raise
-    swap_in(staging, directory)
+
+    fill_directory(directory, fill)
     return directory / "summary.md"
 
 

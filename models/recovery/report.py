@@ -18,19 +18,12 @@ from typing import Any
 import numpy as np
 
 from galtk import __version__
-from galtk.errors import EvaluationError
 from galtk.models.evaluation.figures import plot_band_curves, plot_image_rows
+from galtk.models.evaluation.report import check_destination, fill_directory
 from galtk.models.recovery.evaluate import OUTPUTS, RecoveryResults, median_spectrum
 from galtk.models.recovery.measure import MORPHOLOGY
 from galtk.models.recovery.recoverer import METHOD
 from galtk.pipeline.degrade.deconvolution import DECONVOLUTIONS
-from galtk.pipeline.replace import (
-    check_creatable,
-    recover_interrupted_swap,
-    remove_leftover,
-    staging_path,
-    swap_in,
-)
 
 REPORT_FORMAT = "galtk-recovery-report"
 EXAMPLES = 6
@@ -147,13 +140,9 @@ def write_recovery_report(
         If ``directory`` holds something other than a recovery report, or one while ``overwrite`` is false.
     """
     directory = Path(directory)
-    recover_interrupted_swap(directory, accept=is_recovery_report)
-    if directory.exists() and any(directory.iterdir()):
-        if not is_recovery_report(directory):
-            raise EvaluationError(f"{directory} exists and is not a galtk recovery report; not replacing it")
-        if not overwrite:
-            raise EvaluationError(f"{directory} holds a report already; pass --overwrite to replace it")
-    check_creatable(directory)
+    check_destination(
+        directory, overwrite=overwrite, flag="--overwrite", report_format=REPORT_FORMAT, kind="recovery"
+    )
     pairs = results.pairs
     reference = "truth" if "truth" in summaries else "original"
     document = {
@@ -172,27 +161,15 @@ def write_recovery_report(
         "claim": {"reference": reference, **claim_verdict(summaries[reference], pairs.bands)},
         "figures": {},
     }
-    staging = staging_path(directory)
-    remove_leftover(staging)
-    try:
-        (staging / "figures").mkdir(parents=True)
+
+    def fill(staging: Path) -> None:
+        (staging / "figures").mkdir()
         document["figures"] = _figures(staging, results, reference)
         (staging / "metrics.json").write_text(json.dumps(_finite(document), indent=1), encoding="utf-8")
         (staging / "summary.md").write_text(markdown_tables(document), encoding="utf-8")
-        swap_in(staging, directory)
-    except BaseException:
-        remove_leftover(staging)
-        raise
+
+    fill_directory(directory, fill)
     return directory / "summary.md"
-
-
-def is_recovery_report(path: Path) -> bool:
-    """True if ``path`` holds a metrics.json written by :func:`write_recovery_report`."""
-    try:
-        document = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(document, dict) and document.get("format") == REPORT_FORMAT
 
 
 def _figures(root: Path, results: RecoveryResults, reference: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from galtk.models.evaluation import (
     write_report,
 )
 from galtk.models.evaluation import figures as figure_module
-from galtk.models.evaluation.report import CSV_COLUMNS, is_report
+from galtk.models.evaluation.report import CSV_COLUMNS, check_destination, fill_directory, is_report
 
 METHODS = ("ideal", "noise-free")
 DIRECTIONS = ("cfht_to_sdss", "sdss_to_cfht")
@@ -363,3 +363,31 @@ def test_panels_clipped_to_black_say_so(
         lambda: figure_module.plot_image_grid(tmp_path / "i.png", original, original - 1e3, bands, title="t"),
     )
     assert [text for text in texts if "black" in text] == [f"{band} gen (100% black)" for band in bands]
+
+
+def test_each_kind_of_report_replaces_only_its_own(tmp_path: Path) -> None:
+    """Evaluation, recovery and multi-input reports share one destination check, by metrics.json format."""
+    report = tmp_path / "report"
+    fill_directory(report, lambda staging: (staging / "metrics.json").write_text('{"format": "galtk-x"}'))
+    check_destination(report, overwrite=True, report_format="galtk-x", kind="x")
+    with pytest.raises(EvaluationError, match="holds a report already; pass --overwrite"):
+        check_destination(report, flag="--overwrite", report_format="galtk-x", kind="x")
+    with pytest.raises(EvaluationError, match="is not a galtk recovery report"):
+        check_destination(report, overwrite=True, report_format="galtk-recovery-report", kind="recovery")
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(EvaluationError, match="is not a galtk multi-input report"):
+        check_destination(tmp_path / "file", overwrite=True, report_format="y", kind="multi-input")
+
+
+def test_a_failed_fill_leaves_the_old_directory_and_no_staging(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    fill_directory(report, lambda staging: (staging / "a.txt").write_text("old"))
+
+    def fail(staging: Path) -> None:
+        (staging / "a.txt").write_text("new")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        fill_directory(report, fail)
+    assert (report / "a.txt").read_text() == "old"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["report"]
