@@ -185,7 +185,12 @@ def _crossmatch_locked(
         raise ValueError(f"outputs.unpaired must be keyed by {names}, not {tuple(outputs.unpaired)}")
     if finish_swap_together(swap_journal(outputs)):
         log.warning("completed the replacement of the cross-match outputs that an interrupted run had begun")
-    _check_outputs(outputs, [store.path for store in stores], overwrite=overwrite)
+    check_outputs(
+        [outputs.paired, *outputs.unpaired.values()],
+        outputs.summary,
+        [store.path for store in stores],
+        overwrite=overwrite,
+    )
     plan = _plan(stores, settings, workers, on_stage, on_progress)
 
     new_paths = {path: staging_path(path) for path in outputs.all()}
@@ -498,8 +503,20 @@ def check_outputs_whole(outputs: CrossmatchOutputs) -> None:
         )
 
 
-def _check_outputs(outputs: CrossmatchOutputs, inputs: list[Path], *, overwrite: bool) -> None:
-    paths = outputs.all()
+def check_outputs(stores: list[Path], summary: Path, inputs: list[Path], *, overwrite: bool) -> None:
+    """Raise unless a cross-match may write ``stores`` (galtk stores) and ``summary`` (a JSON file).
+
+    The paths must differ from each other and from the ``inputs``; an existing output is replaced only with
+    ``overwrite``, and only when it is what the cross-match writes there.
+
+    Raises
+    ------
+    CrossmatchError
+        If two outputs are one path, or an output is an input store.
+    StoreError
+        If an output exists (without ``overwrite``, or holding something else) or cannot be created.
+    """
+    paths = [*stores, summary]
     resolved = [path.resolve() for path in paths]
     if len(set(resolved)) != len(resolved):
         raise CrossmatchError("the output paths must all differ")
@@ -510,7 +527,7 @@ def _check_outputs(outputs: CrossmatchOutputs, inputs: list[Path], *, overwrite:
             continue
         if not overwrite:
             raise StoreError(f"{path} already exists; use --overwrite to replace the cross-match outputs")
-        is_summary = path == outputs.summary
+        is_summary = path == summary
         if not is_summary and not (path.is_dir() and (is_store(path) or is_paired_store(path))):
             raise StoreError(f"{path} exists and is not a galtk store; choose another path")
         if is_summary and not (path.is_file() and path.suffix == ".json"):

@@ -29,26 +29,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from galtk import __version__
-from galtk.errors import CrossmatchError, StoreError
+from galtk.errors import CrossmatchError
 from galtk.pipeline.crossmatch.matching import match_positions, split_pairs
 from galtk.pipeline.crossmatch.settings import CrossmatchOutputs, CrossmatchSettings
 from galtk.pipeline.crossmatch.stage import (
     ProgressCallback,
     StageCallback,
+    check_outputs,
     copy_subset,
     open_input,
     swap_journal,
 )
 from galtk.pipeline.locks import exclusive_lock
 from galtk.pipeline.replace import (
-    check_creatable,
     finish_swap_together,
     remove_leftover,
     staging_path,
     swap_in_together,
 )
 from galtk.pipeline.stores.cutout_store import STATE_DONE, CutoutStore
-from galtk.pipeline.stores.paired import PairedStore, is_paired_store
+from galtk.pipeline.stores.paired import PairedStore
 
 if TYPE_CHECKING:
     from galtk.pipeline.workspace import Workspace
@@ -143,7 +143,7 @@ def pair_surveys(
                 raise CrossmatchError(f"{store.path} holds {store.schema.survey} cutouts, not {name}")
         journal = swap_journal(CrossmatchOutputs(paired, {}, summary_path))
         finish_swap_together(journal)
-        _check_outputs(paired, summary_path, [store.path for store in opened.values()], overwrite=overwrite)
+        check_outputs([paired], summary_path, [store.path for store in opened.values()], overwrite=overwrite)
         plan = _plan(opened, settings)
         new_paired, new_summary = staging_path(paired), staging_path(summary_path)
         for temporary in (new_paired, new_summary):
@@ -324,21 +324,3 @@ def _summary(
         },
         "outputs": {"paired": str(paired), "summary": str(summary_path)},
     }
-
-
-def _check_outputs(paired: Path, summary: Path, inputs: list[Path], *, overwrite: bool) -> None:
-    if paired.resolve() == summary.resolve():
-        raise CrossmatchError("the paired store and the summary must be different paths")
-    for path in (paired, summary):
-        if path.resolve() in {source.resolve() for source in inputs}:
-            raise CrossmatchError(f"output {path} is an input store")
-        if not path.exists():
-            continue
-        if not overwrite:
-            raise StoreError(f"{path} already exists; use --overwrite to replace the cross-match outputs")
-        if path == paired and not (path.is_dir() and is_paired_store(path)):
-            raise StoreError(f"{path} exists and is not a paired store; choose another path")
-        if path == summary and not (path.is_file() and path.suffix == ".json"):
-            raise StoreError(f"{path} exists and is not a summary file; choose another path")
-    for path in (paired, summary):
-        check_creatable(path)
