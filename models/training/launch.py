@@ -225,8 +225,8 @@ def _batch_sources(workspace: Workspace, method: Method, settings: TrainSettings
             )
         return SurveyPairSources(
             workspace.output(workspace.config.crossmatch.paired, "[crossmatch] paired"),
-            tuple(workspace.survey(name) for name in settings.inputs),
-            workspace.survey(settings.target),
+            inputs=tuple(workspace.survey(name) for name in settings.inputs),
+            target=workspace.survey(settings.target),
         )
     if settings.degraded:
         return DegradedPairSources(workspace.resolve(settings.degraded))

@@ -15,17 +15,14 @@ Which rows train: the ``train`` split of the store, or, with ``folds = K``, ever
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from galtk.errors import StoreError, TrainingDataError
-from galtk.models.training.batches.loader import StoreBatchSource
-from galtk.models.training.distributed import Distributed
+from galtk.models.training.batches.array_pairs import ArrayPairSources, PairArrays
 from galtk.models.training.settings import TrainSettings
-from galtk.models.training.updates import Stage
 from galtk.pipeline.preprocess.transforms import rescale
 from galtk.pipeline.stores.paired import PairedStore
 
@@ -99,7 +96,7 @@ def rescaled_rows(store: PairedStore, member: str, rows: np.ndarray) -> np.ndarr
 
 
 @dataclass
-class DegradedPairSources:
+class DegradedPairSources(ArrayPairSources):
     """The batches of a ``galaxygan`` run: the training pairs of a degrade store, held in memory.
 
     Attributes
@@ -111,18 +108,10 @@ class DegradedPairSources:
         ``rows[p]``.
     """
 
-    path: Path
-    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    _opened: StoreBatchSource | None = field(default=None, repr=False)
-    _details: dict[str, Any] = field(default_factory=dict, repr=False)
+    store_key = "degraded"
 
-    def __call__(self, stage: Stage, context: Distributed, settings: TrainSettings) -> StoreBatchSource:
-        """The batches of this process (batch sizes and seed of ``settings``); read once."""
-        if self._opened is None:
-            self._opened = self._open(context, settings)
-        return self._opened
-
-    def _open(self, context: Distributed, settings: TrainSettings) -> StoreBatchSource:
+    def read_pairs(self, settings: TrainSettings) -> PairArrays:
+        """The usable pairs outside the held-out fold: (degraded, original), rescaled."""
         store = open_degrade_store(self.path)
         member = store.member(ORIGINAL)
         usable = np.ones(store.n_pairs, dtype=bool)
@@ -133,9 +122,7 @@ class DegradedPairSources:
         rows = self.rows = np.flatnonzero(usable)
         if not len(rows):
             raise TrainingDataError(f"{self.path} holds no training pair (folds {settings.folds})")
-        degraded = rescaled_rows(store, DEGRADED, rows)
-        original = rescaled_rows(store, ORIGINAL, rows)
-        self._details = {
+        details = {
             "kind": "degraded pairs",
             "survey": member.schema.survey,
             "unit": member.schema.unit,
@@ -147,25 +134,10 @@ class DegradedPairSources:
             "train_rows": len(rows),
             "degrade": store.attrs["degrade"],
         }
-        return StoreBatchSource.from_arrays(
-            degraded,
-            original,
-            degraded,
-            original,
-            batch_unpaired=settings.batch_size,
-            batch_pairs=settings.batch_pairs,
-            seed=settings.seed,
-            device=context.device,
-            rank=context.rank,
-            world_size=context.world_size,
-            bands=member.schema.bands,
+        return PairArrays(
+            inputs=rescaled_rows(store, DEGRADED, rows),
+            targets=rescaled_rows(store, ORIGINAL, rows),
+            bands=tuple(member.schema.bands),
+            input_bands=None,
+            details=details,
         )
-
-    def open_all(self, method: Any, context: Distributed, settings: TrainSettings) -> list[StoreBatchSource]:
-        """Open the pairs now (so a missing store is reported before a run starts)."""
-        return [self(stage, context, settings) for stage in method.stages]
-
-    def describe(self) -> dict[str, Any]:
-        """The store and what was read from it, for the run snapshot (its ``data``)."""
-        opened = self._opened.describe() if self._opened is not None else {}
-        return {"degraded": str(self.path), **self._details, "opened": opened}

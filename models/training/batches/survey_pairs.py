@@ -24,16 +24,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from galtk.errors import StoreError, TrainingDataError
 from galtk.models.evaluation.metrics import robust_sigma
-from galtk.models.training.batches.loader import StoreBatchSource
-from galtk.models.training.distributed import Distributed
+from galtk.models.training.batches.array_pairs import ArrayPairSources, PairArrays
 from galtk.models.training.settings import TrainSettings
-from galtk.models.training.updates import Stage
 from galtk.pipeline.preprocess.regrid import regrid_cutouts
 from galtk.pipeline.preprocess.transforms import signed_sqrt
 from galtk.pipeline.stores.cutout_store import CutoutStore
@@ -183,7 +180,7 @@ def open_survey_pairs(path: str | Path, surveys: Sequence[str]) -> PairedStore:
 
 
 @dataclass
-class SurveyPairSources:
+class SurveyPairSources(ArrayPairSources):
     """The batches of a multi-input run: the training pairs of a paired store of several surveys.
 
     Attributes
@@ -198,32 +195,25 @@ class SurveyPairSources:
         Rows of the store that train (once opened).
     """
 
-    path: Path
-    inputs: tuple[SurveySpec, ...]
-    target: SurveySpec
-    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    _opened: StoreBatchSource | None = field(default=None, repr=False)
-    _details: dict[str, Any] = field(default_factory=dict, repr=False)
+    inputs: tuple[SurveySpec, ...] = field(default=(), kw_only=True)
+    target: SurveySpec | None = field(default=None, kw_only=True)
 
     @property
     def input_bands(self) -> tuple[str, ...]:
         """Names of the input channels."""
         return input_band_names(self.inputs)
 
-    def __call__(self, stage: Stage, context: Distributed, settings: TrainSettings) -> StoreBatchSource:
-        """The batches of this process (batch sizes and seed of ``settings``); read once."""
-        if self._opened is None:
-            self._opened = self._open(context, settings)
-        return self._opened
-
-    def _open(self, context: Distributed, settings: TrainSettings) -> StoreBatchSource:
+    def read_pairs(self, settings: TrainSettings) -> PairArrays:
+        """The training pairs: the inputs on the target's grid, and the target, rescaled."""
+        if self.target is None:
+            raise TrainingDataError("a multi-input run needs a target survey")
         names = [spec.name for spec in (*self.inputs, self.target)]
         store = open_survey_pairs(self.path, names)
         rows = self.rows = np.flatnonzero(store.split == "train")
         if not len(rows):
             raise TrainingDataError(f"{self.path} holds no training pair")
         inputs, target = survey_arrays(store, self.inputs, self.target, rows)
-        self._details = {
+        details = {
             "kind": "survey pairs",
             "inputs": [spec.name for spec in self.inputs],
             "target": self.target.name,
@@ -234,26 +224,4 @@ class SurveyPairSources:
             "calibrated": {spec.name: spec.calibrated for spec in (*self.inputs, self.target)},
             "train_rows": len(rows),
         }
-        return StoreBatchSource.from_arrays(
-            inputs,
-            target,
-            inputs,
-            target,
-            batch_unpaired=settings.batch_size,
-            batch_pairs=settings.batch_pairs,
-            seed=settings.seed,
-            device=context.device,
-            rank=context.rank,
-            world_size=context.world_size,
-            bands=self.target.bands,
-            input_bands=self.input_bands,
-        )
-
-    def open_all(self, method: Any, context: Distributed, settings: TrainSettings) -> list[StoreBatchSource]:
-        """Open the pairs now (so a missing store is reported before a run starts)."""
-        return [self(stage, context, settings) for stage in method.stages]
-
-    def describe(self) -> dict[str, Any]:
-        """The store and what was read from it, for the run snapshot (its ``data``)."""
-        opened = self._opened.describe() if self._opened is not None else {}
-        return {"paired": str(self.path), **self._details, "opened": opened}
+        return PairArrays(inputs, target, tuple(self.target.bands), self.input_bands, details)
