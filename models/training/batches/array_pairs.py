@@ -11,6 +11,7 @@ ConditionalGeneratorLoss` reads), and described in the run snapshot.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ class PairArrays:
 
 
 @dataclass
-class ArrayPairSources:
+class ArrayPairSources(ABC):
     """The batches of a run trained on (input, target) pairs held in memory; subclasses read the pairs.
 
     Attributes
@@ -67,9 +68,9 @@ class ArrayPairSources:
     #: The key of the store's path in :meth:`describe`.
     store_key = "paired"
 
+    @abstractmethod
     def read_pairs(self, settings: TrainSettings) -> PairArrays:
-        """Read the training pairs and set :attr:`rows` (subclasses)."""
-        raise NotImplementedError
+        """Read the training pairs and set :attr:`rows`."""
 
     def __call__(self, stage: Stage, context: Distributed, settings: TrainSettings) -> StoreBatchSource:
         """The batches of this process (batch sizes and seed of ``settings``); read once."""

@@ -22,7 +22,7 @@ ConditionalGeneratorLoss`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -179,7 +179,7 @@ def open_survey_pairs(path: str | Path, surveys: Sequence[str]) -> PairedStore:
     return store
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SurveyPairSources(ArrayPairSources):
     """The batches of a multi-input run: the training pairs of a paired store of several surveys.
 
@@ -195,8 +195,8 @@ class SurveyPairSources(ArrayPairSources):
         Rows of the store that train (once opened).
     """
 
-    inputs: tuple[SurveySpec, ...] = field(default=(), kw_only=True)
-    target: SurveySpec | None = field(default=None, kw_only=True)
+    inputs: tuple[SurveySpec, ...]
+    target: SurveySpec
 
     @property
     def input_bands(self) -> tuple[str, ...]:
@@ -205,8 +205,6 @@ class SurveyPairSources(ArrayPairSources):
 
     def read_pairs(self, settings: TrainSettings) -> PairArrays:
         """The training pairs: the inputs on the target's grid, and the target, rescaled."""
-        if self.target is None:
-            raise TrainingDataError("a multi-input run needs a target survey")
         names = [spec.name for spec in (*self.inputs, self.target)]
         store = open_survey_pairs(self.path, names)
         rows = self.rows = np.flatnonzero(store.split == "train")
