@@ -41,7 +41,11 @@ from galtk.models.multi_input.photometry import (
     band_errors,
     colour_errors,
 )
-from galtk.models.multi_input.regression import regressed_fluxes
+from galtk.models.multi_input.regression import (
+    input_aperture_fluxes,
+    regressed_fluxes,
+    target_aperture_fluxes,
+)
 from galtk.models.multi_input.translator import MultiInputTranslator
 from galtk.models.training.batches.survey_pairs import (
     object_offsets,
@@ -51,7 +55,6 @@ from galtk.models.training.batches.survey_pairs import (
 )
 from galtk.pipeline.preprocess.transforms import inverse_signed_sqrt
 from galtk.pipeline.stores.cutout_store import CutoutStore
-from galtk.pipeline.stores.paired import PairedStore
 from galtk.pipeline.surveys import SurveySpec
 
 
@@ -168,23 +171,27 @@ def evaluate_multi_input(
         raise EvaluationError(f"{paired} holds no test pair")
     member = store.member(target.name)
     offsets = object_offsets(member, rows)
-    observed = survey_pixels(member.read(rows).images, target)
-    observed_flux = aperture_fluxes(observed, target.pixel_scale, offsets)
+    observed_flux = target_aperture_fluxes(store, target, rows)
     reference_flux, reference, bright = observed_flux, "observed", None
     if truth is not None:
         truth_images = _truth_images(truth, member.ids[rows], target)
         reference_flux, reference = aperture_fluxes(truth_images, target.pixel_scale, offsets), "truth"
         bright = aperture_snr(observed_flux, reference_flux) >= BRIGHT_SNR
-    results = []
-    for translator in sorted(translators, key=lambda t: (len(t.inputs), t.label)):
-        inputs, _ = survey_arrays(store, tuple(specs[name] for name in translator.inputs), target, rows)
-        made = inverse_signed_sqrt(translator.translate(inputs, batch_size=batch_size))
-        flux = aperture_fluxes(made, target.pixel_scale, offsets)
-        results.append(_errors(translator.describe(), flux, reference_flux, target.bands, bright))
-    input_sets = [
-        [specs[name] for name in inputs] for inputs in dict.fromkeys(tuple(r["inputs"]) for r in results)
-    ]
-    regressions = _regressions(store, input_sets, target, rows, reference_flux, bright)
+    train_rows = np.flatnonzero(store.split == "train")
+    train_flux = target_aperture_fluxes(store, target, train_rows)
+    ordered = sorted(translators, key=lambda t: (len(t.inputs), t.label))
+    results, regressions = [], []
+    for names_in, runs in itertools.groupby(ordered, key=lambda t: t.inputs):
+        inputs = [specs[name] for name in names_in]
+        images, _ = survey_arrays(store, inputs, target, rows)
+        for translator in runs:
+            made = inverse_signed_sqrt(translator.translate(images, batch_size=batch_size))
+            flux = aperture_fluxes(made, target.pixel_scale, offsets)
+            results.append(_errors(translator.describe(), flux, reference_flux, target.bands, bright))
+        test_input_flux = input_aperture_fluxes(images, target, offsets)
+        flux = regressed_fluxes(store, inputs, target, train_rows, train_flux, test_input_flux)
+        record = {"inputs": list(names_in), "target": target.name, "train_pairs": len(train_rows)}
+        regressions.append(_errors(record, flux, reference_flux, target.bands, bright))
     observed_errors = None
     if truth is not None:
         record = {"inputs": [], "target": target.name}
@@ -192,28 +199,6 @@ def evaluate_multi_input(
     return MultiInputEvaluation(
         target.name, target.bands, reference, len(rows), results, observed_errors, regressions
     )
-
-
-def _regressions(
-    store: PairedStore,
-    input_sets: list[list[SurveySpec]],
-    target: SurveySpec,
-    rows: np.ndarray,
-    reference: np.ndarray,
-    bright: np.ndarray | None,
-) -> list[dict[str, Any]]:
-    """The flux regression's errors for each set of inputs, fitted on the store's training pairs."""
-    train_rows = np.flatnonzero(store.split == "train")
-    regressions = []
-    for inputs in input_sets:
-        flux = regressed_fluxes(store, inputs, target, train_rows, rows)
-        record = {
-            "inputs": [spec.name for spec in inputs],
-            "target": target.name,
-            "train_pairs": len(train_rows),
-        }
-        regressions.append(_errors(record, flux, reference, target.bands, bright))
-    return regressions
 
 
 def _errors(

@@ -26,32 +26,31 @@ from galtk.pipeline.stores.paired import PairedStore
 from galtk.pipeline.surveys import SurveySpec
 
 
-def input_aperture_fluxes(
-    store: PairedStore,
-    inputs: Sequence[SurveySpec],
-    target: SurveySpec,
-    rows: np.ndarray,
-) -> np.ndarray:
-    """Each input channel's flux in the target's aperture, on the target grid.
+def input_aperture_fluxes(images: np.ndarray, target: SurveySpec, offsets: np.ndarray | None) -> np.ndarray:
+    """Each input channel's flux in the target's aperture.
 
     Parameters
     ----------
-    store : PairedStore
-        Written by ``galtk crossmatch --surveys``.
-    inputs : sequence of SurveySpec
-        The input surveys, in channel order.
+    images : ndarray, shape (N, C_in, H, W)
+        The inputs on the target grid, rescaled, as
+        :func:`~galtk.models.training.batches.survey_pairs.survey_arrays` gives them.
     target : SurveySpec
-        The target survey (its grid and the objects' positions on it).
-    rows : ndarray of int
-        Pair rows.
+        The target survey (its pixel scale).
+    offsets : ndarray, shape (N, 2), optional
+        Where each object lies from the centre pixel of the target grid.
 
     Returns
     -------
-    ndarray, shape (len(rows), C_in)
+    ndarray, shape (N, C_in)
     """
-    images, _ = survey_arrays(store, inputs, target, rows)
-    offsets = object_offsets(store.member(target.name), rows)
     return aperture_fluxes(inverse_signed_sqrt(images), target.pixel_scale, offsets)
+
+
+def target_aperture_fluxes(store: PairedStore, target: SurveySpec, rows: np.ndarray) -> np.ndarray:
+    """The observed target cutouts' aperture fluxes of ``rows`` (N, C), nanomaggies."""
+    member = store.member(target.name)
+    observed = survey_pixels(member.read(rows).images, target)
+    return aperture_fluxes(observed, target.pixel_scale, object_offsets(member, rows))
 
 
 def fit_flux_regression(inputs: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -95,20 +94,35 @@ def regressed_fluxes(
     inputs: Sequence[SurveySpec],
     target: SurveySpec,
     train_rows: np.ndarray,
-    test_rows: np.ndarray,
+    train_flux: np.ndarray,
+    test_input_flux: np.ndarray,
 ) -> np.ndarray:
-    """The test pairs' target aperture fluxes as predicted from their inputs' by a fit on the training pairs.
+    """Target aperture fluxes predicted from the inputs' by a fit on the training pairs.
+
+    Parameters
+    ----------
+    store : PairedStore
+        Written by ``galtk crossmatch --surveys``.
+    inputs : sequence of SurveySpec
+        The input surveys, in channel order.
+    target : SurveySpec
+        The target survey.
+    train_rows : ndarray of int
+        The training pairs' rows.
+    train_flux : ndarray, shape (len(train_rows), C)
+        Their target aperture fluxes (:func:`target_aperture_fluxes`).
+    test_input_flux : ndarray, shape (N, C_in)
+        The input aperture fluxes of the objects to predict (:func:`input_aperture_fluxes`).
 
     Returns
     -------
-    ndarray, shape (len(test_rows), C)
+    ndarray, shape (N, C)
         Nanomaggies.
     """
-    member = store.member(target.name)
-    observed = survey_pixels(member.read(train_rows).images, target)
-    target_flux = aperture_fluxes(observed, target.pixel_scale, object_offsets(member, train_rows))
-    coefficients = fit_flux_regression(input_aperture_fluxes(store, inputs, target, train_rows), target_flux)
-    return predict_fluxes(coefficients, input_aperture_fluxes(store, inputs, target, test_rows))
+    images, _ = survey_arrays(store, inputs, target, train_rows)
+    offsets = object_offsets(store.member(target.name), train_rows)
+    coefficients = fit_flux_regression(input_aperture_fluxes(images, target, offsets), train_flux)
+    return predict_fluxes(coefficients, test_input_flux)
 
 
 def _design(inputs: np.ndarray) -> np.ndarray:
