@@ -99,6 +99,7 @@ def degrade_command(
             settings,
             overwrite=overwrite,
             workers=workers,
+            typical_seeing=_typical_seeing(ws, store),
             on_stage=stages.start,
             on_progress=stages.advance,
         )
@@ -117,3 +118,17 @@ def _source_store(ws: Workspace, store: Path | None, survey: str | None) -> Path
     if name is None:
         raise UsageError("galtk.toml declares no survey; name the store to degrade")
     return ws.store_path(name)
+
+
+def _typical_seeing(ws: Workspace, store: Path) -> dict[str, float] | None:
+    """The seeing of the store's survey as its ``[surveys.NAME]`` table gives it (None: no such table)."""
+    from galtk.errors import GaltkError
+    from galtk.pipeline.stores.cutout_store import CutoutStore
+
+    try:
+        name = CutoutStore.open(store).schema.survey
+    except GaltkError:
+        return None
+    if name not in ws.config.surveys:
+        return None
+    return dict(ws.survey(name).seeing_fwhm)

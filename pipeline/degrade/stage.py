@@ -17,7 +17,7 @@ Layout of the output (a paired store, ``galtk.pipeline.stores.paired``)::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +47,7 @@ from galtk.pipeline.stores.cutout_store import (
     StoreSchema,
 )
 from galtk.pipeline.stores.paired import SOURCE_ROW_EXTRA, SPLIT_EXTRA, PairedStore, is_paired_store
-from galtk.pipeline.surveys import SURVEYS
+from galtk.pipeline.surveys import PRESETS
 
 MEMBERS = ("original", "degraded")
 """Member names of the paired store: the target of a recovery first (the reference), then its input."""
@@ -80,8 +80,8 @@ class DegradeSettings:
     noise_factor : float
         Target background sigma as this factor times the original's (GalaxyGAN: 1.2).
     seeing : tuple of float
-        The cutouts' PSF FWHM in arcsec (one value, or one per band) where the store records none; empty:
-        the store's ``psf_fwhm``, else the survey's typical seeing.
+        The cutouts' PSF FWHM in arcsec (one value, or one per band) where the store records no ``psf_fwhm``;
+        empty: the survey's typical seeing.
     seed : int
         Seed of the added noise and of the train/test split.
     test_fraction : float
@@ -134,6 +134,7 @@ def degrade_store(
     *,
     overwrite: bool = False,
     workers: int = 2,
+    typical_seeing: Mapping[str, float] | None = None,
     on_stage: Callable[[str, int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> DegradeReport:
@@ -151,6 +152,10 @@ def degrade_store(
         Replace an existing output.
     workers : int
         Threads degrading blocks of cutouts.
+    typical_seeing : mapping of str to float, optional
+        The survey's typical PSF FWHM per band in arcsec (its ``[surveys.NAME] seeing_fwhm``), for a store
+        that records no ``psf_fwhm`` when ``settings.seeing`` is empty; default: that of the built-in survey
+        of the store's name.
     on_stage : callable, optional
         Called with (stage description, number of cutouts) when the copy of the originals, then the
         degrading, starts (as :func:`~galtk.pipeline.crossmatch.stage.crossmatch` calls it).
@@ -182,7 +187,7 @@ def degrade_store(
             raise StoreError(f"{output} exists and is not a galtk paired store; it is never replaced")
         check_creatable(output)
         rows, skipped = _usable_rows(source)
-        current, target = _fwhms(source, rows, settings)
+        current, target = _fwhms(source, rows, settings, typical_seeing)
         wide_enough = (target > current).all(axis=1)
         if not wide_enough.all():
             skipped[SHARPER_TARGET] = int(np.count_nonzero(~wide_enough))
@@ -224,18 +229,28 @@ def _per_band(values: tuple[float, ...], bands: tuple[str, ...], what: str) -> n
     return np.broadcast_to(np.asarray(values, dtype=np.float64), (len(bands),)).copy()
 
 
-def _fwhms(source: CutoutStore, rows: np.ndarray, settings: DegradeSettings) -> tuple[np.ndarray, np.ndarray]:
+def _fwhms(
+    source: CutoutStore,
+    rows: np.ndarray,
+    settings: DegradeSettings,
+    typical_seeing: Mapping[str, float] | None,
+) -> tuple[np.ndarray, np.ndarray]:
     """The PSF FWHM of every chosen cutout and band (arcsec), and its target."""
     schema = source.schema
-    if settings.seeing:
-        current = np.tile(_per_band(settings.seeing, schema.bands, "--seeing"), (len(rows), 1))
-    elif "psf_fwhm" in {extra.name for extra in schema.extras}:
+    if typical_seeing is None and schema.survey in PRESETS:
+        typical_seeing = PRESETS[schema.survey].seeing_fwhm
+    if "psf_fwhm" in {extra.name for extra in schema.extras}:
         current = np.asarray(source.extra("psf_fwhm"), dtype=np.float64)[rows]
-    elif schema.survey in SURVEYS:
-        seeing = SURVEYS[schema.survey].seeing_fwhm
-        current = np.tile([seeing[band] for band in schema.bands], (len(rows), 1))
+    elif settings.seeing:
+        current = np.tile(_per_band(settings.seeing, schema.bands, "--seeing"), (len(rows), 1))
+    elif typical_seeing and all(band in typical_seeing for band in schema.bands):
+        current = np.tile([typical_seeing[band] for band in schema.bands], (len(rows), 1))
     else:
-        raise UsageError(f"{source.path} records no PSF FWHM; give the cutouts' seeing with --seeing")
+        raise UsageError(
+            f"{source.path} records no PSF FWHM and its survey {schema.survey!r} has no typical seeing in"
+            f" every band ({', '.join(schema.bands)}); give the cutouts' seeing with --seeing (or"
+            f" seeing_fwhm in [surveys.{schema.survey}])"
+        )
     if not np.all(np.isfinite(current) & (current > 0)):
         raise StoreError(f"{source.path}: psf_fwhm holds values that are not positive numbers")
     if settings.fwhm_factor is not None:
