@@ -31,7 +31,7 @@ from galtk.pipeline.crossmatch.settings import CrossmatchOutputs, CrossmatchSett
 from galtk.pipeline.fetch.settings import FetchSettings
 from galtk.pipeline.preprocess.settings import PreprocessSettings
 from galtk.pipeline.replace import write_text_atomic
-from galtk.pipeline.sources.settings import SurveySettings
+from galtk.pipeline.sources.settings import STANDIN_SERVER, SurveySettings
 from galtk.pipeline.surveys import PRESETS, SURVEYS, HipsBands, SurveySpec, get_survey, with_bands
 from galtk.pipeline.surveys.spec import NANOMAGGY_ZEROPOINT, nanomaggies_per_count
 from galtk.pipeline.synthetic.catalog import SimSkyParams
@@ -101,7 +101,11 @@ _SECTION_COMMENTS = {
 
 
 def default_config(
-    *, sim: bool, train: dict[str, Any] | None = None, surveys: list[str] | None = None
+    *,
+    sim: bool,
+    train: dict[str, Any] | None = None,
+    surveys: list[str] | None = None,
+    hips_standin: bool = False,
 ) -> Config:
     """Configuration written by ``galtk init``.
 
@@ -116,6 +120,10 @@ def default_config(
     surveys : list of str, optional
         Built-in surveys to describe (default: the paper's ``sdss`` and ``cfht``). Other surveys share one
         object catalog, ``catalogs/objects.csv``.
+    hips_standin : bool
+        With ``sim``: read the synthetic sky through hips2fits, from galtk's stand-in on 127.0.0.1
+        (``source = "hips"``, ``hips_server = "sim"``; :mod:`galtk.pipeline.synthetic.hips_service`), in
+        each survey's HiPS unit, instead of rendering it directly.
 
     Returns
     -------
@@ -124,11 +132,14 @@ def default_config(
     Raises
     ------
     ConfigError
-        If a survey is not built in, is named twice, or has no archive source galtk can read.
+        If a survey is not built in, is named twice, or has no archive source galtk can read (or, with
+        ``hips_standin``, no HiPS), or ``hips_standin`` is asked without ``sim``.
     """
     names = list(SURVEYS) if surveys is None else surveys
     if not names or len(set(names)) != len(names):
         raise ConfigError(f"name each survey once, got {', '.join(names) or 'none'}")
+    if hips_standin and not sim:
+        raise ConfigError("--hips reads the synthetic sky through the HiPS stand-in: give --sim as well")
     sections = {}
     for name in names:
         try:
@@ -148,7 +159,11 @@ def default_config(
             pixel_scale=spec.pixel_scale,
             store=f"data/raw/{spec.name}.zarr",
         )
-        if sim and not spec.calibrated:  # the synthetic sky renders every survey in nanomaggies
+        if hips_standin:
+            if spec.hips is None:
+                raise ConfigError(f"{name} has no HiPS for the stand-in to serve; leave out --hips")
+            section.source, section.hips_server = "hips", STANDIN_SERVER
+        elif sim and not spec.calibrated:  # the synthetic sky renders every survey in nanomaggies
             section.unit, section.unit_zeropoint = "nanomaggy", NANOMAGGY_ZEROPOINT
         sections[spec.name] = section
     config = Config(surveys=sections, train=dict(train or {}))
@@ -585,6 +600,7 @@ def init_workspace(
     force: bool = False,
     train: dict[str, Any] | None = None,
     surveys: list[str] | None = None,
+    hips_standin: bool = False,
 ) -> Path:
     """Create a workspace: the directory (if needed) and its ``galtk.toml``.
 
@@ -600,6 +616,8 @@ def init_workspace(
         The ``[train]`` table to write.
     surveys : list of str, optional
         Built-in surveys to describe (default: the paper's SDSS and CFHTLS; see :func:`default_config`).
+    hips_standin : bool
+        With ``sim``: the synthetic sky read through galtk's hips2fits stand-in (see :func:`default_config`).
 
     Returns
     -------
@@ -614,7 +632,7 @@ def init_workspace(
     """
     root = Path(directory)
     target = root / CONFIG_NAME
-    config = default_config(sim=sim, train=train, surveys=surveys)
+    config = default_config(sim=sim, train=train, surveys=surveys, hips_standin=hips_standin)
     if target.exists() and not force:
         raise ConfigError(f"{target} already exists; use --force to replace it")
     blocker = next((path for path in (root, *root.parents) if path.exists()), None)

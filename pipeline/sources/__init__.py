@@ -127,9 +127,11 @@ def _read_catalog(workspace: Workspace, path: str) -> ObjectCatalog:
 
 def _hips_source(workspace: Workspace, survey: str) -> CutoutSource:
     from galtk.pipeline.sources.hips import HipsSource
+    from galtk.pipeline.sources.settings import STANDIN_SERVER
 
     section = workspace.survey_section(survey)
-    if not section.catalog:
+    standin = section.hips_server == STANDIN_SERVER
+    if not section.catalog and not standin:
         raise ConfigError(f"[surveys.{survey}] needs a catalog (ra, dec[, id] file) for the hips source")
     spec = workspace.survey(survey)
     if spec.hips is None:
@@ -137,10 +139,23 @@ def _hips_source(workspace: Workspace, survey: str) -> CutoutSource:
             f"[surveys.{survey}] hips must name one HiPS per band ({', '.join(spec.bands)}), "
             f'e.g. hips = ["CDS/P/SDSS9/u", ...]'
         )
+    server = section.hips_server or None
+    if standin:
+        from galtk.pipeline.synthetic.hips_service import running_standin
+
+        service = running_standin(workspace.config.sim_sky, workspace.config.sim_imaging)
+        server = service.url
+    if section.catalog:
+        catalog = _read_catalog(workspace, section.catalog)
+    else:  # the stand-in's own galaxies
+        from galtk.catalogs.files import ObjectCatalog
+
+        galaxies = service.hips.catalog
+        catalog = ObjectCatalog(ids=galaxies.ids, ra=galaxies.ra, dec=galaxies.dec)
     return HipsSource(
-        _read_catalog(workspace, section.catalog),
+        catalog,
         spec.hips.ids,
-        server=section.hips_server or None,
+        server=server,
         scale=[factor * section.hips_scale for factor in spec.hips_factors()],
         max_connections=workspace.config.fetch.connections,
     )

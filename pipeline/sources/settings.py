@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from galtk.pipeline.resample import check_kernel
 from galtk.pipeline.surveys import BANDS
 
+#: ``hips_server`` value of galtk's offline hips2fits stand-in (:mod:`galtk.pipeline.synthetic.hips_service`).
+STANDIN_SERVER = "sim"
+
 
 @dataclass
 class SurveySettings:

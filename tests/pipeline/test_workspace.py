@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from galtk.errors import ConfigError
+from galtk.pipeline.surveys import get_survey
 from galtk.pipeline.workspace import (
     CONFIG_NAME,
     default_config,
@@ -137,3 +138,16 @@ def test_init_describes_any_built_in_surveys(tmp_path: Path) -> None:
         assert workspace.survey(name).hips is not None
     with pytest.raises(ConfigError, match="unknown survey 'hst'"):
         init_workspace(tmp_path / "other", sim=False, surveys=["hst"])
+
+
+def test_init_can_read_the_synthetic_sky_through_the_hips_stand_in(tmp_path: Path) -> None:
+    init_workspace(tmp_path, sim=True, surveys=["dss2", "sdss9"], hips_standin=True)
+    workspace = load_workspace(tmp_path)
+    for name, section in workspace.config.surveys.items():
+        assert (section.source, section.hips_server, section.catalog) == ("hips", "sim", "")
+        assert workspace.survey(name).unit == get_survey(name).unit  # served in the HiPS unit
+    assert not workspace.survey("dss2").calibrated
+    with pytest.raises(ConfigError, match="give --sim as well"):
+        init_workspace(tmp_path / "a", sim=False, surveys=["sdss9"], hips_standin=True)
+    with pytest.raises(ConfigError, match="sdss has no HiPS"):
+        init_workspace(tmp_path / "b", sim=True, surveys=["sdss", "cfht"], hips_standin=True)
