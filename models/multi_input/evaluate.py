@@ -23,6 +23,7 @@ tell about each band without a network.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -179,17 +180,20 @@ def evaluate_multi_input(
         bright = aperture_snr(observed_flux, reference_flux) >= BRIGHT_SNR
     train_rows = np.flatnonzero(store.split == "train")
     train_flux = target_aperture_fluxes(store, target, train_rows)
-    ordered = sorted(translators, key=lambda t: (len(t.inputs), t.label))
+    ordered = sorted(translators, key=lambda t: (len(t.inputs), t.label, _scales_key(t)))
     results, regressions = [], []
-    for names_in, runs in itertools.groupby(ordered, key=lambda t: t.inputs):
+    for (names_in, _), group in itertools.groupby(ordered, key=lambda t: (t.inputs, _scales_key(t))):
+        runs = list(group)
         inputs = [specs[name] for name in names_in]
-        images, _ = survey_arrays(store, inputs, target, rows)
+        images, _ = survey_arrays(store, inputs, target, rows, runs[0].noise_scales)
         for translator in runs:
             made = inverse_signed_sqrt(translator.translate(images, batch_size=batch_size))
             flux = aperture_fluxes(made, target.pixel_scale, offsets)
             results.append(_errors(translator.describe(), flux, reference_flux, target.bands, bright))
         test_input_flux = input_aperture_fluxes(images, target, offsets)
-        flux = regressed_fluxes(store, inputs, target, train_rows, train_flux, test_input_flux)
+        flux = regressed_fluxes(
+            store, inputs, target, train_rows, train_flux, test_input_flux, runs[0].noise_scales
+        )
         record = {"inputs": list(names_in), "target": target.name, "train_pairs": len(train_rows)}
         regressions.append(_errors(record, flux, reference_flux, target.bands, bright))
     observed_errors = None
@@ -199,6 +203,11 @@ def evaluate_multi_input(
     return MultiInputEvaluation(
         target.name, target.bands, reference, len(rows), results, observed_errors, regressions
     )
+
+
+def _scales_key(translator: MultiInputTranslator) -> str:
+    """Runs that read their inputs alike (the same noise scales) share one regridding of the test pairs."""
+    return json.dumps(translator.noise_scales, sort_keys=True)
 
 
 def _errors(

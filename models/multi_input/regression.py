@@ -14,7 +14,7 @@ training a network, whether an added survey carries information on a band (GALEX
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -96,6 +96,7 @@ def regressed_fluxes(
     train_rows: np.ndarray,
     train_flux: np.ndarray,
     test_input_flux: np.ndarray,
+    noise_scales: Mapping[str, Sequence[float]] | None = None,
 ) -> np.ndarray:
     """Target aperture fluxes predicted from the inputs' by a fit on the training pairs.
 
@@ -113,13 +114,16 @@ def regressed_fluxes(
         Their target aperture fluxes (:func:`target_aperture_fluxes`).
     test_input_flux : ndarray, shape (N, C_in)
         The input aperture fluxes of the objects to predict (:func:`input_aperture_fluxes`).
+    noise_scales : mapping, optional
+        The noise scales the test inputs were read with (uncalibrated inputs; see
+        :func:`~galtk.models.training.batches.survey_pairs.survey_arrays`).
 
     Returns
     -------
     ndarray, shape (N, C)
         Nanomaggies.
     """
-    images, _ = survey_arrays(store, inputs, target, train_rows)
+    images, _ = survey_arrays(store, inputs, target, train_rows, noise_scales)
     offsets = object_offsets(store.member(target.name), train_rows)
     coefficients = fit_flux_regression(input_aperture_fluxes(images, target, offsets), train_flux)
     return predict_fluxes(coefficients, test_input_flux)

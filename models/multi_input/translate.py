@@ -87,8 +87,12 @@ def _survey_of(path: Path, surveys: Sequence[str]) -> str:
     return found[0]
 
 
-def read_input(path: Path, spec: SurveySpec) -> tuple[np.ndarray, WCS, float]:
+def read_input(
+    path: Path, spec: SurveySpec, noise_sigma: Sequence[float] | None = None
+) -> tuple[np.ndarray, WCS, float]:
     """A survey's cutout cube in :func:`survey_pixels` units, its celestial WCS and pixel scale (arcsec).
+
+    ``noise_sigma`` is the run's noise per band of an uncalibrated survey (see :func:`survey_pixels`).
 
     Raises
     ------
@@ -128,7 +132,7 @@ def read_input(path: Path, spec: SurveySpec) -> tuple[np.ndarray, WCS, float]:
 
         factors = dataclasses.replace(spec, pixel_scale=scale).hips_factors()
         cube = cube * np.asarray(factors)[:, None, None]
-    return survey_pixels(cube[None], spec)[0], wcs, scale
+    return survey_pixels(cube[None], spec, noise_sigma)[0], wcs, scale
 
 
 def translate_files(
@@ -157,7 +161,11 @@ def translate_files(
     grid = None
     for name in translator.inputs:
         spec = specs[name]
-        cube, wcs, scale = read_input(assigned[name], spec)
+        scales = translator.noise_scales
+        sigma = scales.get(name) if scales is not None and not spec.calibrated else None
+        if scales is not None and not spec.calibrated and sigma is None:
+            raise TranslationError(f"{translator.run} recorded no noise scale of the uncalibrated {name}")
+        cube, wcs, scale = read_input(assigned[name], spec, sigma)
         if grid is None:
             height, width = cube.shape[-2:]
             centre = wcs.celestial.pixel_to_world_values((width - 1) / 2, (height - 1) / 2)

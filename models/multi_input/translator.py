@@ -44,6 +44,9 @@ class MultiInputTranslator:
         Input channel names.
     bands : tuple of str
         Target bands.
+    noise_scales : dict of str to tuple of float, or None
+        The noise per band of each uncalibrated input survey the run was trained with (``run.json``); None
+        for runs that recorded none (each cutout in units of its own noise).
     generator : torch.nn.Module
         ``G_MULTI`` in eval mode.
     device : torch.device
@@ -57,6 +60,7 @@ class MultiInputTranslator:
     target: str
     input_bands: tuple[str, ...]
     bands: tuple[str, ...]
+    noise_scales: dict[str, tuple[float, ...]] | None
     generator: nn.Module = field(repr=False)
     device: torch.device
     iteration: int
@@ -76,6 +80,7 @@ class MultiInputTranslator:
             "inputs": list(self.inputs),
             "target": self.target,
             "input_bands": list(self.input_bands),
+            "noise_scales": self.noise_scales,
         }
 
     @torch.no_grad()
@@ -151,7 +156,9 @@ def load_multi_input(path: str | Path, *, device: str | torch.device = "cpu") ->
         snapshot = json.loads((run / SNAPSHOT_NAME).read_text(encoding="utf-8"))
         data = snapshot["data"]
         inputs, target = tuple(data["inputs"]), str(data["target"])
-    except (OSError, json.JSONDecodeError, KeyError):
+        recorded = data.get("noise_scales")
+        noise_scales = None if recorded is None else {k: tuple(map(float, v)) for k, v in recorded.items()}
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
         raise TranslationError(
             f"{path} is not inside its run directory ({run / SNAPSHOT_NAME} is missing or unreadable); "
             f"{MULTI_INPUT_METHOD} needs the run's record of its input and target surveys"
@@ -175,6 +182,7 @@ def load_multi_input(path: str | Path, *, device: str | torch.device = "cpu") ->
         target=target,
         input_bands=input_bands,
         bands=bands,
+        noise_scales=noise_scales,
         generator=generator.eval().requires_grad_(False),
         device=torch.device(device),
         iteration=int(state.get("iteration", 0)),

@@ -10,6 +10,7 @@ from galtk.pipeline.crossmatch.stage import crossmatch_workspace
 from galtk.pipeline.degrade.stage import DegradeSettings, degrade_store
 from galtk.pipeline.fetch.stage import fetch_workspace
 from galtk.pipeline.preprocess.stage import preprocess_workspace
+from galtk.pipeline.sources.settings import STANDIN_SERVER
 from galtk.pipeline.synthetic.catalog import SimSkyParams
 from galtk.pipeline.workspace import CONFIG_NAME, default_config, load_workspace, render_config
 
@@ -94,6 +95,7 @@ def surveys_sim_workspace(
     n_objects: int = 40,
     seed: int = 7,
     test_fraction: float = 0.25,
+    through_hips: tuple[str, ...] = (),
 ) -> Path:
     """A synthetic-sky workspace of several surveys, fetched and paired by ``galtk crossmatch --surveys``.
 
@@ -107,6 +109,10 @@ def surveys_sim_workspace(
         Size and seed of the synthetic sky.
     test_fraction : float
         Share of the pairs held out for testing.
+    through_hips : tuple of str
+        Surveys read through astroquery's hips2fits client from galtk's stand-in serving the same sky
+        (``hips_server = "sim"``), in their HiPS units (DSS2 and 2MASS uncalibrated), instead of rendered
+        directly in nanomaggies.
 
     Returns
     -------
@@ -120,6 +126,10 @@ def surveys_sim_workspace(
     config.crossmatch = dataclasses.replace(config.crossmatch, test_fraction=test_fraction)
     for name, size in surveys.items():
         config.surveys[name] = dataclasses.replace(config.surveys[name], cutout_size=size)
+    for name in through_hips:
+        config.surveys[name] = dataclasses.replace(
+            config.surveys[name], source="hips", hips_server=STANDIN_SERVER, unit="", unit_zeropoint=0.0
+        )
     root.mkdir(parents=True, exist_ok=True)
     (root / CONFIG_NAME).write_text(render_config(config), encoding="utf-8")
     workspace = load_workspace(root)

@@ -5,8 +5,11 @@
 each pair becomes (input, target) images on the target's cutout grid (:func:`survey_arrays`):
 
 - every survey's pixels go to nanomaggies per pixel (its zero point). A survey that is not flux-calibrated
-  (photographic densities, counts of unknown zero point) is put in units of its own noise instead, per
-  cutout and band: its median subtracted, divided by its robust (MAD) sigma;
+  (photographic densities, counts of unknown zero point) is put in units of its typical noise instead: each
+  cutout's background (the median of its outer ring, :data:`BACKGROUND_RING_PX` wide) subtracted, divided
+  by one robust (MAD) sigma per band for the whole survey, measured on the training pairs
+  (:func:`input_noise_scales`) and recorded in the run, so that galaxies keep their relative fluxes (runs
+  that recorded none divided each cutout by its own sigma, which loses them);
 - each input is regridded bilinearly onto the target grid (:func:`~galtk.pipeline.preprocess.regrid.\
 regrid_cutouts`, with each cutout's sub-pixel offset), and a calibrated one multiplied by the ratio of
   pixel areas, so that it stays a flux per (target) pixel;
@@ -21,13 +24,13 @@ ConditionalGeneratorLoss`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from galtk.errors import StoreError, TrainingDataError
+from galtk.errors import GaltkError, StoreError, TrainingDataError
 from galtk.models.evaluation.metrics import robust_sigma
 from galtk.models.training.batches.array_pairs import ArrayPairSources, PairArrays
 from galtk.models.training.settings import TrainSettings
@@ -43,8 +46,14 @@ def input_band_names(inputs: Sequence[SurveySpec]) -> tuple[str, ...]:
     return tuple(f"{spec.name}:{band}" for spec in inputs for band in spec.bands)
 
 
-def survey_pixels(images: np.ndarray, spec: SurveySpec) -> np.ndarray:
-    """Cutouts in nanomaggies per pixel, or in units of their own noise when ``spec`` is not calibrated.
+#: Width in pixels of the outer ring of a cutout whose median is the background of an uncalibrated survey.
+BACKGROUND_RING_PX = 2
+
+
+def survey_pixels(
+    images: np.ndarray, spec: SurveySpec, noise_sigma: Sequence[float] | None = None
+) -> np.ndarray:
+    """Cutouts in nanomaggies per pixel, or in units of the survey's noise when ``spec`` is not calibrated.
 
     Parameters
     ----------
@@ -52,6 +61,10 @@ def survey_pixels(images: np.ndarray, spec: SurveySpec) -> np.ndarray:
         Stored pixels of ``spec``'s cutouts.
     spec : SurveySpec
         Their survey.
+    noise_sigma : sequence of float, optional
+        For an uncalibrated survey, its typical noise per band in its unit (:func:`input_noise_scales`):
+        each cutout's background is subtracted and the result divided by it. None: each cutout's median
+        subtracted and divided by its own sigma (how runs that recorded no noise scales were trained).
 
     Returns
     -------
@@ -60,9 +73,55 @@ def survey_pixels(images: np.ndarray, spec: SurveySpec) -> np.ndarray:
     images = np.asarray(images, dtype=np.float64)
     if spec.calibrated:
         return images * spec.nanomaggies_per_unit
-    median = np.median(images, axis=(-2, -1), keepdims=True)
-    sigma = robust_sigma(images)[..., None, None]
-    return (images - median) / np.where(sigma > 0, sigma, 1.0)
+    if noise_sigma is None:
+        median = np.median(images, axis=(-2, -1), keepdims=True)
+        sigma = robust_sigma(images)[..., None, None]
+        return (images - median) / np.where(sigma > 0, sigma, 1.0)
+    sigma = np.asarray(noise_sigma, dtype=np.float64)
+    if sigma.shape != (images.shape[1],) or not np.all(sigma > 0):
+        raise GaltkError(
+            f"{spec.name}: the noise scales must be {images.shape[1]} positive values, one per band, got "
+            f"{list(sigma.ravel())}"
+        )
+    return (images - cutout_background(images)) / sigma[:, None, None]
+
+
+def cutout_background(images: np.ndarray) -> np.ndarray:
+    """The median of each cutout's outer ring (:data:`BACKGROUND_RING_PX` wide), shape (N, C, 1, 1)."""
+    images = np.asarray(images, dtype=np.float64)
+    ring = np.ones(images.shape[-2:], dtype=bool)
+    inner = BACKGROUND_RING_PX
+    if min(images.shape[-2:]) > 2 * inner:
+        ring[inner:-inner, inner:-inner] = False
+    return np.median(images[..., ring], axis=-1)[..., None, None]
+
+
+def input_noise_scales(
+    store: PairedStore, inputs: Sequence[SurveySpec], rows: np.ndarray
+) -> dict[str, tuple[float, ...]]:
+    """The typical noise per band of each uncalibrated input survey, in its own unit, on ``rows``.
+
+    The median over the cutouts of their robust (MAD) sigma once the background is subtracted: one scale per
+    survey and band, so that :func:`survey_pixels` keeps the galaxies' relative fluxes.
+
+    Raises
+    ------
+    TrainingDataError
+        If a survey's cutouts hold no noise (a sigma of 0) in some band.
+    """
+    scales = {}
+    for spec in inputs:
+        if spec.calibrated:
+            continue
+        images = np.asarray(store.member(spec.name).read(rows).images, dtype=np.float64)
+        sigma = np.median(robust_sigma(images - cutout_background(images)), axis=0)
+        if not np.all(np.isfinite(sigma) & (sigma > 0)):
+            raise TrainingDataError(
+                f"{spec.name}'s cutouts have no measurable noise in some band (sigma {list(sigma)}); "
+                "an uncalibrated survey is read in units of its noise"
+            )
+        scales[spec.name] = tuple(float(value) for value in sigma)
+    return scales
 
 
 def on_target_grid(
@@ -110,6 +169,7 @@ def survey_arrays(
     inputs: Sequence[SurveySpec],
     target: SurveySpec,
     rows: np.ndarray,
+    noise_scales: Mapping[str, Sequence[float]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The (inputs, target) images of ``rows`` of a paired store, as multi-input translation reads them.
 
@@ -123,6 +183,9 @@ def survey_arrays(
         The target survey.
     rows : ndarray of int
         Pair rows.
+    noise_scales : mapping of str to sequence of float, optional
+        The noise per band of each uncalibrated input (:func:`input_noise_scales`, a run's record); None:
+        each of their cutouts in units of its own noise (runs that recorded none).
 
     Returns
     -------
@@ -147,7 +210,12 @@ def survey_arrays(
     stacked = []
     for spec in inputs:
         member = store.member(spec.name)
-        pixels = survey_pixels(member.read(rows).images, spec)
+        sigma = None
+        if noise_scales is not None and not spec.calibrated:
+            if spec.name not in noise_scales:
+                raise TrainingDataError(f"no noise scale of the uncalibrated {spec.name} was recorded")
+            sigma = noise_scales[spec.name]
+        pixels = survey_pixels(member.read(rows).images, spec, sigma)
         stacked.append(on_target_grid(pixels, spec, target, object_offsets(member, rows), target_offsets))
     return (
         signed_sqrt(np.concatenate(stacked, axis=1)).astype(np.float32),
@@ -210,7 +278,8 @@ class SurveyPairSources(ArrayPairSources):
         rows = self.rows = np.flatnonzero(store.split == "train")
         if not len(rows):
             raise TrainingDataError(f"{self.path} holds no training pair")
-        inputs, target = survey_arrays(store, self.inputs, self.target, rows)
+        scales = input_noise_scales(store, self.inputs, rows)
+        inputs, target = survey_arrays(store, self.inputs, self.target, rows, scales)
         details = {
             "kind": "survey pairs",
             "inputs": [spec.name for spec in self.inputs],
@@ -220,6 +289,7 @@ class SurveyPairSources(ArrayPairSources):
             "image_size": self.target.cutout_size,
             "pixel_scale": self.target.pixel_scale,
             "calibrated": {spec.name: spec.calibrated for spec in (*self.inputs, self.target)},
+            "noise_scales": {name: list(values) for name, values in scales.items()},
             "train_rows": len(rows),
         }
         return PairArrays(inputs, target, tuple(self.target.bands), self.input_bands, details)

@@ -83,11 +83,12 @@ def test_adding_galex_lowers_the_u_band_error_against_the_truth(trained, tmp_pat
     """The seed's claim where an added survey carries the information: GALEX's NUV (231 nm) is the only input
     near u (355 nm), DSS2's bluest plate being at 468 nm.
 
-    The networks: on the fixture's sky (seed 7) the u scatter falls by 18% and the u-g scatter by 10%; skies
-    of seeds 8 and 9 gave 25% and 13% (u), 18% and 10% (u-g). The other bands move either way by up to 30%
-    between skies at this training length, so they are not asserted (docs/surveys.md measures them at
-    benchmark scale). The flux regression, free of training noise: GALEX halves the bright objects' u
-    scatter (0.155 to 0.070 mag)."""
+    DSS2 and GALEX come through the hips2fits stand-in, DSS2 uncalibrated. The networks: on the fixture's
+    sky (seed 7) the u scatter falls by 11% and the u-g scatter by 29%; skies of seeds 8 and 9 gave 13% and
+    8% (u), 14% and 7% (u-g). The other bands move either way by up to 30% between skies at this training
+    length, so they are not asserted (docs/surveys.md measures them at benchmark scale). The flux
+    regression, free of training noise, on the bright objects' u (16 of them): 0.137 to 0.034 mag (seeds 8
+    and 9: 0.146 to 0.087, 0.100 to 0.082)."""
     root, truth = trained
     output = tmp_path / "report"
     command = ["evaluate", "-w", str(root), "--method", "pix2pix-multi", "--truth", str(truth)]
@@ -102,5 +103,5 @@ def test_adding_galex_lowers_the_u_band_error_against_the_truth(trained, tmp_pat
     assert two["colours"]["u-g"]["scatter_mag"] < one["colours"]["u-g"]["scatter_mag"]
     linear_one, linear_two = metrics["regressions"]
     assert (linear_one["inputs"], linear_two["inputs"]) == (["dss2"], ["dss2", "galex"])
-    assert linear_two["bright"]["u"]["scatter_mag"] < 0.7 * linear_one["bright"]["u"]["scatter_mag"]
+    assert linear_two["bright"]["u"]["scatter_mag"] < 0.9 * linear_one["bright"]["u"]["scatter_mag"]
     assert "| dss2 + galex (flux regression) |" in (output / "summary.md").read_text()

@@ -102,3 +102,27 @@ def test_bad_inputs_give_one_error_line(trained, tmp_path: Path, change: str, me
     assert result.exit_code == 1, result.output
     assert message in one_error_line(result)
     assert not (tmp_path / "out.fits").exists()
+
+
+def test_a_fits_translation_reads_the_inputs_as_the_run_learnt_them(trained, tmp_path: Path) -> None:
+    """DSS2 comes from its HiPS uncalibrated: the FITS path uses the run's noise scales, as evaluation."""
+    from galtk.models.multi_input.translator import find_multi_input_runs, load_multi_input
+    from galtk.models.training.batches.survey_pairs import survey_arrays
+    from galtk.pipeline.preprocess.transforms import inverse_signed_sqrt
+
+    root, _ = trained
+    workspace = load_workspace(root)
+    store = PairedStore.open(root / "data/paired.zarr")
+    test_rows = np.flatnonzero(store.split == "test")
+    r_flux = store.member("sdss9").read(test_rows).images[:, 2].sum(axis=(1, 2))
+    row = int(test_rows[np.argmax(r_flux)])  # the brightest test galaxy
+    result = _translate(root, tmp_path / "out.fits", *_write_inputs(root, tmp_path / "in", row).values())
+    assert result.exit_code == 0, result.output
+    translator = load_multi_input(find_multi_input_runs(root / "runs", ["two"])[0])
+    assert set(translator.noise_scales) == {"dss2"}
+    specs = [workspace.survey("dss2"), workspace.survey("galex")]
+    inputs, _ = survey_arrays(
+        store, specs, workspace.survey("sdss9"), np.array([row]), translator.noise_scales
+    )
+    expected = inverse_signed_sqrt(translator.translate(inputs))[0].sum(axis=(1, 2))
+    np.testing.assert_allclose(fits.getdata(tmp_path / "out.fits").sum(axis=(1, 2)), expected, rtol=0.05)

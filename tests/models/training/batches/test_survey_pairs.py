@@ -15,6 +15,7 @@ from sim_workspaces import surveys_sim_workspace
 from galtk.errors import GaltkError, TrainingDataError
 from galtk.models.training.batches.survey_pairs import (
     SurveyPairSources,
+    input_noise_scales,
     on_target_grid,
     survey_arrays,
     survey_pixels,
@@ -56,13 +57,44 @@ def test_calibrated_inputs_keep_their_flux_on_the_target_grid() -> None:
     assert (weights * yy).sum() == pytest.approx(63.5, abs=0.2)
 
 
-def test_uncalibrated_inputs_are_put_in_units_of_their_noise() -> None:
+def _plates(noise: np.ndarray, fluxes: np.ndarray) -> np.ndarray:
+    """Plate densities of 60 px cutouts: a sky level, one galaxy per cutout and band, and white noise."""
     rng = np.random.default_rng(1)
-    plates = 5000.0 + 40.0 * rng.standard_normal((3, 2, 60, 60))  # a sky level and noise of plate densities
-    noise_units = survey_pixels(plates, get_survey("dss2"))
-    np.testing.assert_allclose(np.median(noise_units, axis=(2, 3)), 0.0, atol=1e-9)
-    np.testing.assert_allclose(noise_units.std(axis=(2, 3)), 1.0, atol=0.08)
+    galaxy = fluxes[:, None, None, None] * _blob(60, 1.0, 3.0)
+    return 5000.0 + galaxy + noise[:, None, None, None] * rng.standard_normal((len(noise), 2, 60, 60))
+
+
+def _aperture_sums(images: np.ndarray, radius: float = 6.0) -> np.ndarray:
+    yy, xx = np.mgrid[:60, :60] - 29.5
+    return images[..., xx**2 + yy**2 <= radius**2].sum(axis=-1)
+
+
+def test_uncalibrated_inputs_keep_their_galaxies_relative_fluxes_in_units_of_the_survey_noise() -> None:
+    dss2 = dataclasses.replace(get_survey("dss2"), bands=("blue", "red"))
+    noise = np.array([30.0, 40.0, 50.0])  # the plates' noise differs by cutout
+    fluxes = np.array([20000.0, 40000.0, 80000.0])
+    plates = _plates(noise, fluxes)
+    noise_units = survey_pixels(plates, dss2, [40.0, 40.0])
+    # The background is gone and the galaxies' fluxes keep their ratios (1 : 2 : 4), in units of 40.
+    np.testing.assert_allclose(np.median(noise_units[..., :2, :], axis=(2, 3)), 0.0, atol=0.3)
+    np.testing.assert_allclose(_aperture_sums(noise_units), np.outer(fluxes / 40.0, [1, 1]), rtol=0.05)
+    # Dividing each cutout by its own noise (runs that recorded no scales) changes their ratios.
+    own = _aperture_sums(survey_pixels(plates, dss2))[:, 0]
+    assert own[2] / own[0] == pytest.approx(4.0 * 30.0 / 50.0, rel=0.1)
+    with pytest.raises(GaltkError, match="2 positive values, one per band"):
+        survey_pixels(plates, dss2, [40.0])
     assert survey_pixels(np.ones((1, 1, 2, 2)), get_survey("cfht"))[0, 0, 0, 0] == pytest.approx(1e-3)
+
+
+def test_the_noise_scale_of_an_uncalibrated_survey_is_its_typical_noise(workspace: Path) -> None:
+    ws = load_workspace(workspace)
+    store = PairedStore.open(workspace / "data/paired.zarr")
+    dss2 = dataclasses.replace(ws.survey("dss2"), calibrated=False)
+    scales = input_noise_scales(store, (dss2, ws.survey("galex")), np.arange(20))
+    assert list(scales) == ["dss2"]  # GALEX is calibrated
+    # The synthetic DSS2 noise in nanomaggies per 1" pixel (its preset's), within the sky's scatter.
+    typical = np.array([ws.survey("dss2").noise_sigma_nmgy[band] for band in dss2.bands])
+    np.testing.assert_allclose(scales["dss2"], typical, rtol=0.3)
 
 
 def test_survey_arrays_are_the_inputs_on_the_target_grid(workspace: Path) -> None:
