@@ -242,10 +242,17 @@ def _fetch_locked(
         _check_same_origin(CutoutStore.open(target), survey, objects, description)
         store = CutoutStore.open(target, mode="r+")
     else:
+        # A new store is created next to its path and renamed into place once complete, so that a kill
+        # during creation leaves only a leftover that the next run removes (a new --overwrite store is
+        # already a staging path).
+        creating = staging_path(target) if target == path else target
         schema = StoreSchema.for_survey(survey, chunk_objects=chunk_objects, extras=source.extras(survey))
-        store = CutoutStore.create(
-            target, schema, ra=objects.ra, dec=objects.dec, ids=objects.ids, source=description
+        CutoutStore.create(
+            creating, schema, ra=objects.ra, dec=objects.dec, ids=objects.ids, source=description
         )
+        if creating != target:
+            os.replace(creating, target)
+        store = CutoutStore.open(target, mode="r+")
 
     todo = np.flatnonzero(store.state != STATE_DONE) if retry_failed else store.pending()
     if on_bytes is not None:

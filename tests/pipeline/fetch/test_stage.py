@@ -64,6 +64,26 @@ def test_resume_redoes_only_pending_rows(tmp_path: Path) -> None:
     assert fetch_survey(source, SDSS, path, resume=True).written == 0
 
 
+def test_a_fetch_killed_while_creating_its_store_leaves_nothing_in_its_way(tmp_path, monkeypatch) -> None:
+    """Killed between the group's creation and its attributes (as SIGKILL once hit in CI): no half store at
+    the path, which ``fetch --resume`` would refuse as not a galtk store."""
+    from galtk.pipeline.stores import cutout_store
+
+    path = tmp_path / "s.zarr"
+    original = cutout_store._group_attributes
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cutout_store, "_group_attributes", killed)
+    with pytest.raises(KeyboardInterrupt):
+        fetch_survey(_source(), SDSS, path, resume=True)
+    assert not path.exists()
+    monkeypatch.setattr(cutout_store, "_group_attributes", original)
+    report = fetch_survey(_source(), SDSS, path, resume=True)
+    assert report.pending == 0 and not any(p.name != "s.zarr" for p in tmp_path.iterdir())
+
+
 def test_existing_store_needs_resume_or_overwrite(tmp_path: Path) -> None:
     path = tmp_path / "s.zarr"
     fetch_survey(_source(), SDSS, path)
