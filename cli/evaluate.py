@@ -199,6 +199,7 @@ def _evaluate_multi_input(
 ) -> None:
     """``galtk evaluate --method pix2pix-multi``: photometry of each run against the target, side by side."""
     from galtk.models.multi_input.evaluate import report_rows
+    from galtk.models.multi_input.photometry import MOSTLY_NOT_POSITIVE, error_text
     from galtk.models.multi_input.stage import DEFAULT_OUTPUT as MULTI_OUTPUT
     from galtk.models.multi_input.stage import evaluate_multi_input_workspace
 
@@ -217,9 +218,15 @@ def _evaluate_multi_input(
     table.add_column("inputs")
     for band in evaluation.bands:
         table.add_column(band, justify="right")
-    for label, record in report_rows(evaluation.as_dict()):
-        table.add_row(label, *(f"{record['bands'][b]['scatter_mag']:.3f}" for b in evaluation.bands))
+    cells = [
+        (label, [error_text(record["bands"][b], bias=False) for b in evaluation.bands])
+        for label, record in report_rows(evaluation.as_dict())
+    ]
+    for label, row in cells:
+        table.add_row(label, *row)
     console.print(table)
+    if any(cell.endswith("*") for _, row in cells for cell in row):
+        console.print(f"* {MOSTLY_NOT_POSITIVE}")
     console.print(f"Report: [bold]{escape(str(report))}[/bold] (metrics.json beside it)", highlight=False)
 
 

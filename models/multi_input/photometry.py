@@ -8,6 +8,7 @@ bands, and the objects whose flux is not positive; each object's signal-to-noise
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,7 +118,22 @@ def colour_errors(measured: np.ndarray, reference: np.ndarray) -> list[BandError
 
 
 def _summarise(delta: np.ndarray, not_positive: int) -> BandErrors:
-    if not len(delta):
-        return BandErrors(float("nan"), float("nan"), 0, not_positive)
+    if len(delta) < 2:  # one object has no scatter to measure
+        median = float(delta[0]) if len(delta) else float("nan")
+        return BandErrors(median, float("nan"), len(delta), not_positive)
     median = float(np.median(delta))
     return BandErrors(median, float(robust_sigma(delta[None])), len(delta), not_positive)
+
+
+#: What a ``*`` after a report cell means (:func:`error_text`).
+MOSTLY_NOT_POSITIVE = "most objects had no positive flux in that band; the cell describes the others"
+
+
+def error_text(errors: dict[str, float | int], *, bias: bool = True) -> str:
+    """A report cell: ``bias / scatter`` (or the scatter alone), ``n/a`` without a scatter, and ``*`` when
+    most objects had no positive flux (the cell then describes the few that had one)."""
+    scatter = float(errors["scatter_mag"])
+    if not errors["objects"] or math.isnan(scatter):
+        return "n/a"
+    text = f"{float(errors['bias_mag']):+.3f} / {scatter:.3f}" if bias else f"{scatter:.3f}"
+    return text + ("*" if int(errors["not_positive"]) > int(errors["objects"]) else "")

@@ -9,7 +9,6 @@ atomically: a new report is built beside it and swapped in; an existing one is r
 from __future__ import annotations
 
 import json
-import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from galtk.models.multi_input.evaluate import (
     evaluate_multi_input,
     report_rows,
 )
+from galtk.models.multi_input.photometry import MOSTLY_NOT_POSITIVE, error_text
 from galtk.models.multi_input.translator import find_multi_input_runs, load_multi_input
 from galtk.models.training.settings import resolve_device, train_settings
 
@@ -128,6 +128,8 @@ def summary_markdown(document: dict[str, Any]) -> str:
     colours = list(rows[0]["colours"]) if rows else []
     cells = [[_cell(run["colours"][colour]) for colour in colours] for run in rows]
     lines += ["", "Colours (consecutive bands):", "", *_table(labels, colours, cells)]
+    if any(line.startswith("| ") and "*" in line for line in lines):
+        lines += ["", f"\\* {MOSTLY_NOT_POSITIVE}."]
     verdict = document["more_inputs_better"]
     lines += [
         "",
@@ -154,9 +156,7 @@ def _table(labels: list[str], columns: list[str], cells: list[list[str]]) -> lis
 
 
 def _cell(errors: dict[str, Any]) -> str:
-    if not errors["objects"] or math.isnan(errors["scatter_mag"]):
-        return "n/a"
-    return f"{errors['bias_mag']:+.3f} / {errors['scatter_mag']:.3f}"
+    return error_text(errors)
 
 
 def _yes(value: bool | None) -> str:

@@ -11,6 +11,7 @@ from galtk.models.multi_input.photometry import (
     aperture_snr,
     band_errors,
     colour_errors,
+    error_text,
 )
 
 
@@ -55,3 +56,14 @@ def test_aperture_snr_divides_the_truth_by_the_noise_of_observed_minus_truth() -
     snr = aperture_snr(observed, truth)
     assert snr[:, 0] == pytest.approx(truth[:, 0] / 2.0, rel=0.05)
     assert snr[:, 1] == pytest.approx(truth[:, 1] / 0.5, rel=0.05)
+
+
+def test_a_band_with_one_positive_flux_has_no_scatter_and_cells_say_so() -> None:
+    measured = np.array([[2.0, 1.0], [-1.0, 1.2], [-0.5, 0.9]])
+    reference = np.ones((3, 2))
+    first, second = band_errors(measured, reference)
+    assert (first.objects, first.not_positive) == (1, 2) and np.isnan(first.scatter)
+    assert error_text(first.as_dict()) == "n/a"
+    mostly = {"bias_mag": 0.1, "scatter_mag": 0.2, "objects": 2, "not_positive": 5}
+    assert error_text(mostly) == "+0.100 / 0.200*" and error_text(mostly, bias=False) == "0.200*"
+    assert error_text(second.as_dict(), bias=False) == f"{second.scatter:.3f}"
